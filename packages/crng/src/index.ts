@@ -1,1 +1,2 @@
-export {};
+export { type ArchRandom, NoArchRandom } from "./arch.js";
+export { type Clock, ManualClock } from "./clock.js";
