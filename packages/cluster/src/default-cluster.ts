@@ -1,0 +1,28 @@
+/**
+ * The cluster `vmrng up` starts with no file: one hypervisor, four guests that differ only in how
+ * they get entropy, so the boot timelines tell the story side by side.
+ */
+export const DEFAULT_CLUSTER_YAML = `# vmrng default cluster: one hypervisor, four ways to get entropy.
+version: 1
+name: default
+hypervisors:
+  - id: hv1
+    guests:
+      # The boot loader hands a 32-byte SETUP_RNG_SEED: READY at virtual time 0.
+      - id: seeded
+      # No seed, no RDRAND: only virtio-rng (QEMU-like, queue size 8) makes it READY.
+      - id: virtio
+        seed: absent
+        rdrand: { mode: absent }
+      # Confidential guest: the hypervisor is untrusted, so it boots from RDRAND alone.
+      - id: coco
+        coco: true
+        seed: absent
+      # Nothing but rare interrupts and jitter: watch getrandom() block.
+      - id: starved
+        seed: absent
+        rdrand: { mode: absent }
+        virtioRng: { enabled: false }
+        msr: { enabled: false }
+        interrupts: { perSecond: 20 }
+`;

@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { LineCounter, parseDocument } from "yaml";
+import { describeExpected } from "./describe-error.js";
+import { ClusterFileError } from "./errors.js";
+import { resolveCluster } from "./resolve.js";
+import type { ClusterSpec } from "./resolved.js";
+import { type ClusterFile, ClusterFileSchema } from "./schema.js";
+
+const checkFile = TypeCompiler.Compile(ClusterFileSchema);
+
+/** Ranks errors so the most specific one is reported (a deep field beats its union parent). */
+const depth = (path: string): number => path.split("/").length;
+
+/** Parses YAML text, validates it against the schema and resolves defaults. */
+export function parseClusterText(text: string, file: string): ClusterSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = lines.linePos(yamlError.pos[0]).line;
+    throw new ClusterFileError(
+      file,
+      "",
+      `not valid YAML: ${yamlError.message.split("\n")[0]}`,
+      line,
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  return validateCluster(raw, file, (path) => {
+    const keys = path
+      .split("/")
+      .slice(1)
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  });
+}
+
+/** Validates an already-parsed document (e.g. JSON from the wire) and resolves defaults. */
+export function validateCluster(
+  raw: unknown,
+  file: string,
+  lineOf: (path: string) => number | undefined = () => undefined,
+): ClusterSpec {
+  if (!checkFile.Check(raw)) {
+    const errors = [...checkFile.Errors(raw)];
+    const worst = errors.reduce((a, b) => (depth(b.path) > depth(a.path) ? b : a));
+    throw new ClusterFileError(file, worst.path, describeExpected(worst), lineOf(worst.path));
+  }
+  return resolveCluster(raw as ClusterFile, file, lineOf);
+}
+
+/** Reads and validates a cluster file; any problem is a ClusterFileError naming the file. */
+export function loadClusterFile(path: string): ClusterSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(err);
+    throw new ClusterFileError(path, "", reason);
+  }
+  return parseClusterText(text, path);
+}

@@ -1,0 +1,48 @@
+import type { RdrandModeName, SeedPolicyName, TokenBucketSpec, VmgenidModeName } from "./schema.js";
+
+/** A guest with every setting decided: what the hypervisor boots. */
+export interface GuestSpec {
+  id: string;
+  hypervisor: string;
+  cpus: number;
+  coco: boolean;
+  seed: SeedPolicyName;
+  rdrand: { mode: RdrandModeName; failProbability: number };
+  trust: { cpu: boolean; bootloader: boolean; msr: boolean };
+  virtioRng: {
+    enabled: boolean;
+    queueSize: number;
+    rateLimit: { ops?: TokenBucketSpec; bytes?: TokenBucketSpec };
+  };
+  msr: { enabled: boolean; writes: boolean };
+  vmgenid: { mode: VmgenidModeName; notifyDelayMs: number };
+  interrupts: { perSecond: number };
+  clockRate: number;
+  expect: "ready" | "panic";
+}
+
+export interface HypervisorSpec {
+  id: string;
+  guests: GuestSpec[];
+}
+
+export interface ClusterSpec {
+  version: 1;
+  name: string;
+  host: { egd: { enabled: boolean; port: number } };
+  hypervisors: HypervisorSpec[];
+}
+
+/** Built-in guest defaults: a well-behaved KVM guest on a modern x86 host. */
+export const DEFAULT_GUEST: Omit<GuestSpec, "id" | "hypervisor" | "expect"> = {
+  cpus: 2,
+  coco: false,
+  seed: "present",
+  rdrand: { mode: "ok", failProbability: 0.5 },
+  trust: { cpu: true, bootloader: true, msr: false },
+  virtioRng: { enabled: true, queueSize: 8, rateLimit: {} },
+  msr: { enabled: true, writes: true },
+  vmgenid: { mode: "notify", notifyDelayMs: 50 },
+  interrupts: { perSecond: 1000 },
+  clockRate: 1,
+};
