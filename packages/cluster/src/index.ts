@@ -1,3 +1,4 @@
+export { atomicWriteFile } from "./atomic-write.js";
 export { DEFAULT_CLUSTER_YAML } from "./default-cluster.js";
 export { ClusterFileError } from "./errors.js";
 export { loadClusterFile, parseClusterText, validateCluster } from "./load.js";
@@ -8,6 +9,7 @@ export {
   type GuestSpec,
   type HypervisorSpec,
 } from "./resolved.js";
+export { DEFAULT_RUN_DIR, RunDir, type RunState } from "./run-dir.js";
 export {
   type ClusterFile,
   ClusterFileSchema,
