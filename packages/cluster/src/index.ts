@@ -2,6 +2,14 @@ export { atomicWriteFile } from "./atomic-write.js";
 export { DEFAULT_CLUSTER_YAML } from "./default-cluster.js";
 export { ClusterFileError } from "./errors.js";
 export { loadClusterFile, parseClusterText, validateCluster } from "./load.js";
+export {
+  exitWithParent,
+  isAlive,
+  type NodeChild,
+  type SpawnNodeOptions,
+  spawnNode,
+  stopChild,
+} from "./process/spawn-node.js";
 export { mergeSettings, resolveCluster } from "./resolve.js";
 export {
   type ClusterSpec,
