@@ -41,7 +41,7 @@ export function u64le(v: bigint): Uint8Array {
 
 export function longsToBytes(longs: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(longs.length * 8);
-  longs.forEach((v, i) => writeU64(out, i * 8, v));
+  for (let i = 0; i < longs.length; i++) writeU64(out, i * 8, longs[i]!);
   return out;
 }
 

@@ -83,7 +83,10 @@ export function parseSetupData(
   }
   const page = memory.read(zp, BOOT_PARAMS_SIZE);
   const dv = new DataView(page.buffer);
-  if (dv.getUint16(OFF_BOOT_FLAG, true) !== BOOT_FLAG || dv.getUint32(OFF_HEADER, true) !== HDRS_MAGIC) {
+  if (
+    dv.getUint16(OFF_BOOT_FLAG, true) !== BOOT_FLAG ||
+    dv.getUint32(OFF_HEADER, true) !== HDRS_MAGIC
+  ) {
     return fail(new SetupDataError("BAD_HEADER", "zero page has no valid setup_header", zp));
   }
   if (dv.getUint16(OFF_VERSION, true) < MIN_SETUP_DATA_PROTOCOL) {
@@ -112,11 +115,19 @@ export function parseSetupData(
       const dataAddr = pa + BigInt(SETUP_DATA_HEADER_SIZE);
       if (!memory.contains(dataAddr, h.len)) {
         // The node's header was readable, so its next pointer is still usable.
-        const e = new SetupDataError("OUT_OF_RANGE", `seed at ${hex(pa)} claims ${h.len} bytes past RAM`, pa);
+        const e = new SetupDataError(
+          "OUT_OF_RANGE",
+          `seed at ${hex(pa)} claims ${h.len} bytes past RAM`,
+          pa,
+        );
         out.errors.push(e);
         out.log.push(`setup_data: ${e.message}`);
       } else if (h.len > maxSeed) {
-        const e = new SetupDataError("SEED_TOO_LARGE", `seed at ${hex(pa)} claims ${h.len} bytes`, pa);
+        const e = new SetupDataError(
+          "SEED_TOO_LARGE",
+          `seed at ${hex(pa)} claims ${h.len} bytes`,
+          pa,
+        );
         out.errors.push(e);
         out.log.push(`setup_data: ${e.message}`);
       } else {

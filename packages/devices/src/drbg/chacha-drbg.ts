@@ -32,7 +32,10 @@ export class ChaChaDrbg implements ByteSource {
 
   constructor(seed: Uint8Array) {
     if (seed.length < KEY_LEN) {
-      throw new DeviceConfigError("SHORT_SEED", `ChaChaDrbg needs >= 32 seed bytes, got ${seed.length}`);
+      throw new DeviceConfigError(
+        "SHORT_SEED",
+        `ChaChaDrbg needs >= 32 seed bytes, got ${seed.length}`,
+      );
     }
     this.key = seed.length === KEY_LEN ? seed.slice() : blake2s(seed, { dkLen: KEY_LEN });
   }

@@ -17,6 +17,12 @@ function gcd(x: bigint, y: bigint): bigint {
   return a;
 }
 
+/** Math.min does not take bigints. */
+function minBig(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
+}
+
 function u64Arg(name: string, v: number): bigint {
   if (!Number.isSafeInteger(v) || v < 0) {
     throw new DeviceConfigError("BAD_BUCKET", `${name} must be a non-negative integer, got ${v}`);
@@ -92,7 +98,7 @@ export class TokenBucket {
     if ((tokens * this.refillQ) % this.capacityQ !== 0n) adjust += 1n;
     this.lastUpdate += adjust;
     const b = this.budget_ + tokens;
-    this.budget_ = b < this.size ? b : this.size;
+    this.budget_ = minBig(b, this.size);
   }
 
   /** reduce(): spend burst first, then budget (refilling on demand). */
@@ -125,11 +131,11 @@ export class TokenBucket {
     const t = u64Arg("tokens", tokens);
     if (this.burst > 0n) {
       const b = this.burst + t;
-      this.burst = b < this.initialBurst ? b : this.initialBurst;
+      this.burst = minBig(b, this.initialBurst);
       return;
     }
     const b = this.budget_ + t;
-    this.budget_ = b < this.size ? b : this.size;
+    this.budget_ = minBig(b, this.size);
   }
 
   /**

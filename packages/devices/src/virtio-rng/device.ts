@@ -68,8 +68,7 @@ export class VirtioRngDevice {
   constructor(opts: VirtioRngDeviceOptions) {
     this.flavor = opts.flavor ?? "firecracker";
     this.queueSize =
-      opts.queueSize ??
-      (this.flavor === "qemu" ? QEMU_RNG_QUEUE_SIZE : FIRECRACKER_RNG_QUEUE_SIZE);
+      opts.queueSize ?? (this.flavor === "qemu" ? QEMU_RNG_QUEUE_SIZE : FIRECRACKER_RNG_QUEUE_SIZE);
     // virtio 1.x split rings: queue size is a power of 2, at most 32768.
     if (
       !Number.isInteger(this.queueSize) ||

@@ -7,7 +7,7 @@ export const SMP_CACHE_BYTES = 64;
 
 /** rng_buffer_size(): RNG_BUFFER_SIZE = max(32, SMP_CACHE_BYTES). Also virtio-rng's data[]. */
 export function rngBufferSize(): number {
-  return SMP_CACHE_BYTES < 32 ? 32 : SMP_CACHE_BYTES;
+  return Math.max(SMP_CACHE_BYTES, 32);
 }
 
 /** add_early_randomness() reads this many bytes, without waiting. */

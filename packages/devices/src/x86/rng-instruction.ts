@@ -1,5 +1,5 @@
-import { ChaChaDrbg } from "../drbg/chacha-drbg.js";
 import { readU32, readU64, writeU32 } from "../bytes.js";
+import { ChaChaDrbg } from "../drbg/chacha-drbg.js";
 import { DeviceConfigError, X86Fault } from "../errors.js";
 
 /**
