@@ -1,0 +1,76 @@
+/** Why crng_reseed() ran. */
+export type ReseedReason =
+  /** _credit_init_bits() crossing POOL_READY_BITS. */
+  | "init"
+  /** The self-rescheduling delayed work `next_reseed`. */
+  | "periodic"
+  /** add_vmfork_randomness() once ready. */
+  | "vmfork"
+  /** random_init_early() / random_init() when already ready. */
+  | "random_init_early"
+  | "random_init"
+  /** ioctl(RNDRESEEDCRNG). */
+  | "ioctl";
+
+interface EventBase {
+  /** Virtual ms since boot at which it happened. */
+  at: number;
+  /**
+   * Exact kernel log text including the "random: " pr_fmt prefix when `printk` is true;
+   * a descriptive line (not something Linux prints) when false.
+   */
+  message: string;
+  /** Whether Linux prints this line (pr_notice, KERN_NOTICE). */
+  printk: boolean;
+}
+
+export type CrngEvent =
+  | (EventBase & { kind: "crng-early"; printk: false; initBits: number })
+  | (EventBase & { kind: "crng-reseed"; printk: false; reason: ReseedReason; generation: bigint })
+  | (EventBase & { kind: "crng-init-done"; printk: true })
+  | (EventBase & { kind: "urandom-warnings-missed"; printk: true; missed: number })
+  | (EventBase & { kind: "vmfork-reseed"; printk: true })
+  | (EventBase & { kind: "urandom-warning"; printk: true; comm: string; bytes: number })
+  | (EventBase & { kind: "jitter-start"; printk: false; samplesPerBit: number })
+  | (EventBase & { kind: "jitter-unusable"; printk: false; samplesPerBit: number });
+
+export type CrngEventKind = CrngEvent["kind"];
+
+/** An event before it is stamped with its time. */
+export type CrngEventInit = CrngEvent extends infer E
+  ? E extends CrngEvent
+    ? Omit<E, "at">
+    : never
+  : never;
+
+export type CrngEventListener = (event: CrngEvent) => void;
+
+/** Listeners get events synchronously; the queue keeps the newest `max` for drain(). */
+export class EventLog {
+  private readonly listeners = new Set<CrngEventListener>();
+  private queue: CrngEvent[] = [];
+  dropped = 0;
+  constructor(private readonly max: number) {}
+
+  push(event: CrngEvent): void {
+    this.queue.push(event);
+    if (this.queue.length > this.max) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    for (const l of this.listeners) l(event);
+  }
+
+  subscribe(listener: CrngEventListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  drain(): CrngEvent[] {
+    const out = this.queue;
+    this.queue = [];
+    return out;
+  }
+}
