@@ -11,8 +11,8 @@ import {
   parseSetupData,
   SETUP_DTB,
   SETUP_RNG_SEED,
-  seedForPolicy,
   SetupDataError,
+  seedForPolicy,
 } from "../src/index.js";
 import { RecordingSink, testBytes } from "./helpers.js";
 
@@ -85,7 +85,10 @@ describe("loader: boot_params and setup_data bytes", () => {
 describe("kernel: parse_setup_data", () => {
   it("credits the seed via add_bootloader_randomness, then zeroes data and len", () => {
     const seed = seed32();
-    const img = buildBootImage({ seed, nodes: [{ type: SETUP_DTB, data: new Uint8Array([1, 2]) }] });
+    const img = buildBootImage({
+      seed,
+      nodes: [{ type: SETUP_DTB, data: new Uint8Array([1, 2]) }],
+    });
     const sink = new RecordingSink();
     const r = parseSetupData(img.memory, sink, trusted);
     expect(r.errors).toEqual([]);
@@ -127,7 +130,10 @@ describe("kernel: parse_setup_data", () => {
   });
 
   it("stops on a list that loops back, after consuming the seed once", () => {
-    const img = buildBootImage({ seed: seed32(), nodes: [{ type: SETUP_DTB, data: new Uint8Array(4) }] });
+    const img = buildBootImage({
+      seed: seed32(),
+      nodes: [{ type: SETUP_DTB, data: new Uint8Array(4) }],
+    });
     img.memory.writeU64(0x30030n, 0x30000n); // second node points back at the head
     const sink = new RecordingSink();
     const r = parseSetupData(img.memory, sink, trusted);
@@ -148,11 +154,16 @@ describe("kernel: parse_setup_data", () => {
   });
 
   it("stops on a pointer outside RAM without touching it", () => {
-    const img = buildBootImage({ memorySize: 1n << 20n, nodes: [{ type: SETUP_DTB, data: new Uint8Array(1) }] });
+    const img = buildBootImage({
+      memorySize: 1n << 20n,
+      nodes: [{ type: SETUP_DTB, data: new Uint8Array(1) }],
+    });
     img.memory.writeU64(0x30000n, 0xffff_ffff_ffff_fff0n);
     const pages = img.memory.backedPages;
     const r = parseSetupData(img.memory, new RecordingSink(), trusted);
-    expect(r.errors.map((e) => [e.code, e.addr])).toEqual([["OUT_OF_RANGE", 0xffff_ffff_ffff_fff0n]]);
+    expect(r.errors.map((e) => [e.code, e.addr])).toEqual([
+      ["OUT_OF_RANGE", 0xffff_ffff_ffff_fff0n],
+    ]);
     expect(img.memory.backedPages).toBe(pages);
   });
 
@@ -215,7 +226,11 @@ describe("seed policies and kexec", () => {
     const a = new RecordingSink();
     const b = new RecordingSink();
     parseSetupData(buildBootImage({ seed: first }).memory, a, trusted);
-    parseSetupData(buildBootImage({ seed: seedForPolicy({ kind: "replayed", seed: first }, src)! }).memory, b, trusted);
+    parseSetupData(
+      buildBootImage({ seed: seedForPolicy({ kind: "replayed", seed: first }, src)! }).memory,
+      b,
+      trusted,
+    );
     expect(a.calls).toEqual(b.calls);
   });
 

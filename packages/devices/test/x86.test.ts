@@ -89,7 +89,12 @@ describe("X86ArchRandom", () => {
 
   it("RDTSC follows the virtual clock and never repeats", () => {
     const clock = new ManualClock();
-    const c = new X86Cpu({ rdrand: { kind: "ok" }, randomBytes: testBytes("t"), clock, tscPerMs: 1000 });
+    const c = new X86Cpu({
+      rdrand: { kind: "ok" },
+      randomBytes: testBytes("t"),
+      clock,
+      tscPerMs: 1000,
+    });
     const arch = new X86ArchRandom(c);
     const t0 = arch.getEntropy();
     const t1 = arch.getEntropy();
@@ -197,7 +202,9 @@ describe("cc_random_init", () => {
     // identify_cpu() runs afterwards and disables it.
     expect(x86InitRdrand(c).failure).toBe(true);
     // Had the self-test run first, the same guest would have panicked.
-    expect(ccRandomInit(new X86ArchRandom(c), new RecordingSink(), { coco: true }).kind).toBe("panic");
+    expect(ccRandomInit(new X86ArchRandom(c), new RecordingSink(), { coco: true }).kind).toBe(
+      "panic",
+    );
   });
 
   it("a unit that dies part-way panics with the longs it got", () => {
