@@ -16,8 +16,18 @@ export interface ArchRandom {
 
 /** A CPU with no RDRAND/RDSEED and a counter that advances by a fixed step: deterministic. */
 export class NoArchRandom implements ArchRandom {
-  private tsc = 0n;
-  constructor(private readonly step = 1_000n) {}
+  private tsc: bigint;
+  /** `start` is the counter value before the first read (so a copy can resume where one was). */
+  constructor(
+    private readonly step = 1_000n,
+    start = 0n,
+  ) {
+    this.tsc = start;
+  }
+  /** The last value getEntropy() returned (or `start`). */
+  get counter(): bigint {
+    return this.tsc;
+  }
   getRandomSeedLongs(): bigint[] {
     return [];
   }
