@@ -46,9 +46,7 @@ export const CpuConfig = Obj({
 export type CpuConfig = Static<typeof CpuConfig>;
 
 /** Split virtqueue sizes are powers of two up to 32768 (virtio 1.2, §2.7). */
-export const QueueSize = Type.Union(
-  Array.from({ length: 16 }, (_, i) => Type.Literal(1 << i)),
-);
+export const QueueSize = Type.Union(Array.from({ length: 16 }, (_, i) => Type.Literal(1 << i)));
 
 /** A Firecracker-style token bucket (size tokens, refilled over refillTimeMs). */
 export const TokenBucket = Obj({

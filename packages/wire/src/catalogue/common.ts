@@ -9,9 +9,7 @@ export function Obj<P extends TProperties>(properties: P) {
 }
 
 /** A closed string enum, e.g. `Enum(["ok", "absent"])`. */
-export function Enum<const V extends readonly string[]>(
-  values: V,
-): TUnion<TLiteral<V[number]>[]> {
+export function Enum<const V extends readonly string[]>(values: V): TUnion<TLiteral<V[number]>[]> {
   return Type.Union(values.map((v) => Type.Literal(v)));
 }
 

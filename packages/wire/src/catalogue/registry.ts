@@ -1,26 +1,11 @@
 import type { Static, TObject } from "@sinclair/typebox";
-import { ClusterDown, ClusterState, ClusterUp } from "./cluster.js";
 import { BootParams } from "./boot.js";
+import { ClusterDown, ClusterState, ClusterUp } from "./cluster.js";
 import { Event, EventsSubscribe, EventsSubscribed, EventsUnsubscribe } from "./event.js";
-import {
-  FaultAdd,
-  FaultAdded,
-  FaultClear,
-  FaultCleared,
-  FaultList,
-  FaultListed,
-} from "./fault.js";
+import { FaultAdd, FaultAdded, FaultClear, FaultCleared, FaultList, FaultListed } from "./fault.js";
 import { Hello, Refusal, Welcome } from "./handshake.js";
 import { LogLine, LogLines, LogRead } from "./log.js";
-import {
-  MsrCpuid,
-  MsrCpuidRegs,
-  MsrGp,
-  MsrRdmsr,
-  MsrValue,
-  MsrWritten,
-  MsrWrmsr,
-} from "./msr.js";
+import { MsrCpuid, MsrCpuidRegs, MsrGp, MsrRdmsr, MsrValue, MsrWritten, MsrWrmsr } from "./msr.js";
 import { Echo, EchoReply, ErrorMsg, Ok } from "./reply.js";
 import { RngData, RngErrno, RngGetrandom, RngRead } from "./rng.js";
 import {

@@ -26,7 +26,8 @@ export const DEFAULT_LIMITS: Readonly<CodecLimits> = Object.freeze({
 export function resolveLimits(partial: Partial<CodecLimits> = {}): Readonly<CodecLimits> {
   const limits = { ...DEFAULT_LIMITS, ...partial };
   for (const [k, v] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`codec limit ${k} must be a positive integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new RangeError(`codec limit ${k} must be a positive integer, got ${v}`);
   }
   return Object.freeze(limits);
 }

@@ -25,7 +25,12 @@ export function scanFrame(buf: Uint8Array, limits: Readonly<CodecLimits>): void 
   }
 }
 
-function scanValue(buf: Uint8Array, pos: number, depth: number, limits: Readonly<CodecLimits>): number {
+function scanValue(
+  buf: Uint8Array,
+  pos: number,
+  depth: number,
+  limits: Readonly<CodecLimits>,
+): number {
   const len = buf.length;
   if (pos >= len) throw truncated(pos);
   const b = buf[pos]!;

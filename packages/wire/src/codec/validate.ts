@@ -28,7 +28,7 @@ export function isMessage(value: unknown): value is Message {
   const t = (value as { t?: unknown }).t;
   if (typeof t !== "string") return false;
   const c = checkerFor(t);
-  return c !== undefined && c.Check(value);
+  return c?.Check(value) === true;
 }
 
 /**
@@ -51,9 +51,13 @@ export function validateMessage(value: unknown, normalise = false): Message {
   }
   const checker = checkerFor(t);
   if (checker === undefined || !isMessageType(t)) {
-    throw new WireError("E_UNKNOWN_TYPE", `unknown message type ${JSON.stringify(t.slice(0, 64))}`, {
-      requestId,
-    });
+    throw new WireError(
+      "E_UNKNOWN_TYPE",
+      `unknown message type ${JSON.stringify(t.slice(0, 64))}`,
+      {
+        requestId,
+      },
+    );
   }
   if (checker.Check(value)) return value as Message;
   if (normalise) {

@@ -1,0 +1,674 @@
+import type { RawData, WebSocket } from "ws";
+import {
+  kindOf,
+  MESSAGE_TYPES,
+  type Message,
+  type MessageKind,
+  type MessageOf,
+  type OneWay,
+  type Request,
+  type RequestType,
+} from "../catalogue/registry.js";
+import { REPLIES, type ReplyTo, type RoleName, SENDERS } from "../catalogue/routes.js";
+import type { Codec } from "../codec/codec.js";
+import { CloseCode, WireError, type WireErrorCode } from "../errors.js";
+import { Emitter } from "./emitter.js";
+import type { HandledType, Handler, HandlerTable } from "./handlers.js";
+import { closeReason, rawToBytes } from "./handshake.js";
+import type { ResolvedTuning } from "./tuning.js";
+
+export interface LinkIdentity {
+  readonly role: RoleName;
+  readonly node: string;
+}
+
+export interface LinkClose {
+  readonly code: number;
+  readonly reason: string;
+  /** True when the peer (or the network) ended it; false when this side closed or terminated. */
+  readonly byPeer: boolean;
+}
+
+export interface LinkEvents {
+  /** The connection ended; every pending request was rejected with E_CLOSED. */
+  close: [LinkClose];
+  /** `writable` became true again after a producer found it false. */
+  drain: [];
+  /** A one-way message no handler is registered for. */
+  message: [OneWay];
+  /** The peer sent an `error` without `re` (it could not correlate something we sent). */
+  peerError: [WireError];
+  /** A local problem that did not crash anything: a malformed frame from the peer, a failed
+   * handler, a reply dropped for backpressure. */
+  wireError: [WireError];
+}
+
+export interface LinkStats {
+  framesIn: number;
+  framesOut: number;
+  malformed: number;
+  strayReplies: number;
+  droppedReplies: number;
+}
+
+/** A request as the caller writes it: the Link assigns `id`. */
+export type RequestBody<T extends RequestType> = Omit<MessageOf<T>, "id">;
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+/** Everything a Link needs; built by the server or client once the handshake succeeded. */
+export interface LinkInit {
+  readonly codec: Codec;
+  readonly tuning: ResolvedTuning;
+  readonly local: LinkIdentity;
+  readonly peer: LinkIdentity;
+  readonly version: number;
+  readonly heartbeatMs: number;
+  readonly handlers: HandlerTable;
+}
+
+interface Pending {
+  readonly t: RequestType;
+  readonly resolve: (msg: Message) => void;
+  readonly reject: (err: WireError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+type LinkState = "open" | "closing" | "closed";
+
+const KIND: ReadonlyMap<string, MessageKind> = new Map(MESSAGE_TYPES.map((t) => [t, kindOf(t)]));
+const REPLY_SETS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries(REPLIES).map(([t, r]) => [t, new Set<string>(r)]),
+);
+const ALLOWED_FROM: ReadonlyMap<RoleName, ReadonlySet<string>> = new Map(
+  (["host", "hypervisor", "guest", "client"] as const).map((role) => [
+    role,
+    new Set(
+      Object.entries(SENDERS)
+        .filter(([, roles]) => (roles as readonly string[]).includes(role))
+        .map(([t]) => t),
+    ),
+  ]),
+);
+const MAX_REQUEST_ID = 0xffff_ffff;
+
+/**
+ * One authenticated, version-negotiated connection, the same on both ends: requests with
+ * correlated replies and timeouts, one-way messages, handlers, heartbeats and bounded outgoing
+ * memory. Obtain one from `createLinkServer` (the `link` event) or `connectLink`.
+ */
+export class Link extends Emitter<LinkEvents> {
+  readonly local: LinkIdentity;
+  readonly peer: LinkIdentity;
+  readonly version: number;
+  readonly heartbeatMs: number;
+  readonly handlers: HandlerTable;
+  readonly stats: LinkStats = {
+    framesIn: 0,
+    framesOut: 0,
+    malformed: 0,
+    strayReplies: 0,
+    droppedReplies: 0,
+  };
+
+  readonly #ws: WebSocket;
+  readonly #codec: Codec;
+  readonly #t: ResolvedTuning;
+  readonly #allowed: ReadonlySet<string>;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
+  #state: LinkState = "open";
+  #closeInfo: LinkClose | undefined;
+  #localClose: { code: number; reason: string } | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+
+  // outgoing: frames wait here while the socket's send buffer is above the high-water mark
+  readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #outstanding = 0;
+  #blocked = false;
+
+  // incoming: reading pauses while too many of the peer's requests are being handled
+  #inflight = 0;
+  #paused = false;
+
+  #alive = true;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  /** @internal Links are created by the server and client once the handshake succeeded. */
+  constructor(ws: WebSocket, init: LinkInit) {
+    super();
+    this.#ws = ws;
+    this.#codec = init.codec;
+    this.#t = init.tuning;
+    this.local = init.local;
+    this.peer = init.peer;
+    this.version = init.version;
+    this.heartbeatMs = init.heartbeatMs;
+    this.handlers = init.handlers;
+    this.#allowed = ALLOWED_FROM.get(init.peer.role)!;
+    ws.on("message", this.#onMessage);
+    ws.on("pong", this.#onPong);
+    ws.on("close", this.#onClose);
+    ws.on("error", this.#onSocketError);
+    if (this.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(this.#onHeartbeat, this.heartbeatMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  /** Set once the link closed. */
+  get closeInfo(): LinkClose | undefined {
+    return this.#closeInfo;
+  }
+
+  /**
+   * True while a send goes straight to the socket: open, nothing queued and the send buffer
+   * below the high-water mark. Producers of bulk data should wait for `drain` when it is false.
+   */
+  get writable(): boolean {
+    return (
+      this.#state === "open" &&
+      this.#queue.length === 0 &&
+      this.#ws.bufferedAmount < this.#t.highWaterMark
+    );
+  }
+
+  /** Bytes in the socket's send buffer (ws `bufferedAmount`). */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  get queuedFrames(): number {
+    return this.#queue.length;
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get pendingRequests(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves when `writable` is true (at once if it already is); rejects E_CLOSED on close. */
+  waitWritable(): Promise<void> {
+    if (this.writable) return Promise.resolve();
+    if (this.#state !== "open") return Promise.reject(closedError());
+    this.#blocked = true;
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        this.off("close", onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.off("drain", onDrain);
+        reject(closedError());
+      };
+      this.once("drain", onDrain);
+      this.once("close", onClose);
+    });
+  }
+
+  /** Registers the handler for requests or one-way messages of type `t` on this link only. */
+  handle<T extends HandledType>(t: T, handler: Handler<T>): this {
+    this.handlers.set(t, handler);
+    return this;
+  }
+
+  /**
+   * Sends a request and resolves with its reply. Rejects with E_TIMEOUT, E_CLOSED,
+   * E_BACKPRESSURE, E_SCHEMA (invalid request, or a reply of a type that does not answer it) or
+   * E_REMOTE (the peer answered `error`; `remoteCode` holds its code).
+   */
+  request<T extends RequestType>(
+    body: RequestBody<T> & { t: T },
+    options: RequestOptions = {},
+  ): Promise<ReplyTo<T>> {
+    if (this.#state !== "open") return Promise.reject(closedError());
+    if (this.#pending.size >= this.#t.maxPendingRequests) {
+      return Promise.reject(
+        new WireError("E_BACKPRESSURE", `${this.#pending.size} requests already await replies`),
+      );
+    }
+    const id = this.#allocateId();
+    let frame: Uint8Array;
+    try {
+      frame = this.#codec.encode({ ...body, id } as unknown as Message);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!this.#write(frame)) return Promise.reject(backpressureError(this.#queue.length));
+    const timeoutMs = options.timeoutMs ?? this.#t.requestTimeoutMs;
+    return new Promise<ReplyTo<T>>((resolve, reject) => {
+      const timer = setTimeout(this.#onRequestTimeout, timeoutMs, id);
+      timer.unref();
+      this.#pending.set(id, {
+        t: body.t,
+        resolve: resolve as (msg: Message) => void,
+        reject,
+        timer,
+      });
+    });
+  }
+
+  /**
+   * Sends a one-way message. Throws E_CLOSED, E_SCHEMA, or E_BACKPRESSURE when the outgoing
+   * queue is full (the message is then not sent; wait for `drain` / `waitWritable()`).
+   */
+  send(msg: OneWay): void {
+    if (this.#state !== "open") throw closedError();
+    const frame = this.#codec.encode(msg);
+    if (!this.#write(frame)) throw backpressureError(this.#queue.length);
+  }
+
+  /**
+   * Closes with `code` (1000 by default; 4000–4999 for application reasons). Pending requests
+   * are rejected with E_CLOSED at once; the socket is dropped if the peer does not complete the
+   * closing handshake within `closeTimeoutMs`.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ""): void {
+    if (this.#state !== "open") return;
+    this.#state = "closing";
+    this.#localClose = { code, reason };
+    this.#stopTimers();
+    this.#failPending();
+    try {
+      this.#ws.close(code, closeReason(reason));
+    } catch {
+      this.#ws.terminate();
+    }
+    this.#closeTimer = setTimeout(() => this.#ws.terminate(), this.#t.closeTimeoutMs);
+    this.#closeTimer.unref();
+  }
+
+  /** Drops the connection without a closing handshake, reporting `code` locally. */
+  terminate(code: number, reason: string): void {
+    if (this.#state === "closed") return;
+    this.#state = "closing";
+    this.#localClose ??= { code, reason };
+    this.#stopTimers();
+    this.#failPending();
+    this.#ws.terminate();
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------
+
+  /** Writes or queues a frame; false when the queue is full (nothing was written). */
+  #write(frame: Uint8Array): boolean {
+    const ws = this.#ws;
+    if (this.#queue.length === 0 && ws.bufferedAmount < this.#t.highWaterMark) {
+      this.#outstanding++;
+      this.stats.framesOut++;
+      ws.send(frame, this.#onWritten);
+      if (ws.bufferedAmount >= this.#t.highWaterMark) this.#blocked = true;
+      return true;
+    }
+    this.#blocked = true;
+    if (
+      this.#queue.length >= this.#t.maxQueuedFrames ||
+      this.#queuedBytes + frame.byteLength > this.#t.maxQueuedBytes
+    ) {
+      return false;
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.byteLength;
+    return true;
+  }
+
+  /** ws calls this once a frame left the socket's buffer (or failed); one function, no closures. */
+  readonly #onWritten = (): void => {
+    this.#outstanding--;
+    if (this.#state !== "open") return;
+    if (
+      this.#queue.length > 0 &&
+      (this.#outstanding === 0 || this.#ws.bufferedAmount <= this.#t.lowWaterMark)
+    ) {
+      this.#flush();
+    }
+    if (this.#blocked && this.writable) {
+      this.#blocked = false;
+      this.emit("drain");
+    }
+  };
+
+  #flush(): void {
+    const ws = this.#ws;
+    while (this.#queue.length > 0 && ws.bufferedAmount < this.#t.highWaterMark) {
+      const frame = this.#queue.shift()!;
+      this.#queuedBytes -= frame.byteLength;
+      this.#outstanding++;
+      this.stats.framesOut++;
+      ws.send(frame, this.#onWritten);
+    }
+  }
+
+  #allocateId(): number {
+    let id = this.#nextId;
+    do {
+      id = id >= MAX_REQUEST_ID ? 1 : id + 1;
+    } while (this.#pending.has(id));
+    this.#nextId = id;
+    return id;
+  }
+
+  readonly #onRequestTimeout = (id: number): void => {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    p.reject(
+      new WireError(
+        "E_TIMEOUT",
+        `${p.t}: no reply from ${this.peer.role} ${this.peer.node} in time`,
+        {
+          requestId: id,
+        },
+      ),
+    );
+  };
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
+    this.#alive = true;
+    this.stats.framesIn++;
+    if (this.#state !== "open") return;
+    if (!isBinary) {
+      this.#malformed(new WireError("E_DECODE", "text frames are not part of the protocol"));
+      return;
+    }
+    let msg: Message;
+    try {
+      msg = this.#codec.decode(rawToBytes(data));
+    } catch (e) {
+      this.#malformed(asWireError(e));
+      return;
+    }
+    this.#dispatch(msg);
+  };
+
+  #dispatch(msg: Message): void {
+    const t = msg.t;
+    if (!this.#allowed.has(t)) {
+      this.#malformed(
+        new WireError("E_AUTH", `a ${this.peer.role} may not send ${t}`, {
+          requestId: "id" in msg ? (msg.id as number) : undefined,
+        }),
+      );
+      return;
+    }
+    switch (KIND.get(t)) {
+      case "request":
+        this.#onRequest(msg as Request);
+        return;
+      case "reply":
+        this.#settle((msg as { re: number }).re, msg);
+        return;
+      case "error": {
+        const err = msg as MessageOf<"error">;
+        if (err.re !== undefined) this.#settle(err.re, msg);
+        else this.emit("peerError", remoteError("peer reported", err));
+        return;
+      }
+      case "oneway":
+        this.#onOneWay(msg as OneWay);
+        return;
+      default:
+        this.#malformed(new WireError("E_INVALID", `unexpected ${t} after the handshake`));
+    }
+  }
+
+  #settle(re: number, msg: Message): void {
+    const p = this.#pending.get(re);
+    if (p === undefined) {
+      this.stats.strayReplies++; // late (after a timeout) or never asked: nothing waits for it
+      return;
+    }
+    this.#pending.delete(re);
+    clearTimeout(p.timer);
+    if (msg.t === "error") {
+      p.reject(remoteError(p.t, msg));
+    } else if (REPLY_SETS.get(p.t)!.has(msg.t)) {
+      p.resolve(msg);
+    } else {
+      p.reject(new WireError("E_SCHEMA", `${msg.t} does not answer ${p.t}`, { requestId: re }));
+    }
+  }
+
+  #onRequest(msg: Request): void {
+    const handler = this.handlers.get(msg.t);
+    if (handler === undefined) {
+      this.#sendError(
+        msg.id,
+        new WireError(
+          "E_NO_HANDLER",
+          `no handler for ${msg.t} on ${this.local.role} ${this.local.node}`,
+        ),
+      );
+      return;
+    }
+    this.#inflight++;
+    if (!this.#paused && this.#inflight >= this.#t.maxConcurrentHandlers) {
+      this.#paused = true;
+      this.#ws.pause();
+    }
+    void this.#runRequest(handler, msg);
+  }
+
+  async #runRequest(handler: (msg: Message, link: Link) => unknown, msg: Request): Promise<void> {
+    try {
+      const body = await handler(msg, this);
+      this.#reply(msg, body);
+    } catch (e) {
+      this.#replyFailure(msg, e);
+    } finally {
+      this.#inflight--;
+      if (this.#paused && this.#inflight < this.#t.maxConcurrentHandlers) {
+        this.#paused = false;
+        if (this.#state === "open") this.#ws.resume();
+      }
+    }
+  }
+
+  #reply(msg: Request, body: unknown): void {
+    if (this.#state !== "open") return;
+    const allowed = REPLY_SETS.get(msg.t)!;
+    let out: Message;
+    if (body === undefined) {
+      if (!allowed.has("ok")) throw new Error(`handler for ${msg.t} returned no reply`);
+      out = { t: "ok", re: msg.id };
+    } else {
+      const reply = body as { t?: unknown };
+      if (typeof reply.t !== "string" || !allowed.has(reply.t)) {
+        throw new Error(
+          `handler for ${msg.t} returned ${String(reply.t)}, which does not answer it`,
+        );
+      }
+      out = { ...(body as object), re: msg.id } as Message;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = this.#codec.encode(out);
+    } catch (e) {
+      // The handler built an invalid reply: our bug, not the peer's, so it gets E_INTERNAL.
+      throw new Error(`handler for ${msg.t} built an invalid reply: ${(e as Error).message}`);
+    }
+    if (!this.#write(frame)) this.#dropReply(msg);
+  }
+
+  #replyFailure(msg: Request, e: unknown): void {
+    if (e instanceof WireError) {
+      this.#sendError(msg.id, e);
+      return;
+    }
+    this.emit(
+      "wireError",
+      new WireError("E_INTERNAL", `handler for ${msg.t} failed: ${(e as Error)?.message ?? e}`, {
+        requestId: msg.id,
+        cause: e,
+      }),
+    );
+    this.#sendError(msg.id, new WireError("E_INTERNAL", `internal error handling ${msg.t}`));
+  }
+
+  #onOneWay(msg: OneWay): void {
+    const handler = this.handlers.get(msg.t);
+    if (handler === undefined) {
+      this.emit("message", msg);
+      return;
+    }
+    void this.#runOneWay(handler, msg);
+  }
+
+  async #runOneWay(handler: (msg: Message, link: Link) => unknown, msg: OneWay): Promise<void> {
+    try {
+      await handler(msg, this);
+    } catch (e) {
+      const err =
+        e instanceof WireError
+          ? e
+          : new WireError("E_INTERNAL", `handler for ${msg.t} failed`, { cause: e });
+      this.emit("wireError", err);
+      this.#sendError(undefined, e instanceof WireError ? e : err);
+    }
+  }
+
+  /**
+   * A frame we could not accept: report it locally, answer with an `error` (correlated when the
+   * frame carried a readable request id), and close with 4400 once the budget is spent.
+   */
+  #malformed(err: WireError): void {
+    this.stats.malformed++;
+    this.emit("wireError", err);
+    if (this.stats.malformed > this.#t.malformedBudget) {
+      this.close(CloseCode.MALFORMED, "too many malformed frames");
+      return;
+    }
+    this.#sendError(err.requestId, err);
+  }
+
+  #sendError(re: number | undefined, err: WireError): void {
+    if (this.#state !== "open") return;
+    // A forwarded failure keeps the code of the node that produced it.
+    const code: string =
+      err.code === "E_REMOTE" && err.remoteCode !== undefined ? err.remoteCode : err.code;
+    const msg: MessageOf<"error"> = {
+      t: "error",
+      code,
+      message: err.message.slice(0, 1024),
+    };
+    if (re !== undefined) msg.re = re;
+    if (err.path !== undefined) msg.path = err.path.slice(0, 256);
+    let frame: Uint8Array;
+    try {
+      frame = this.#codec.encode(msg);
+    } catch {
+      frame = this.#codec.encode({
+        t: "error",
+        re,
+        code: "E_INTERNAL",
+        message: "unencodable error",
+      });
+    }
+    if (!this.#write(frame)) this.stats.droppedReplies++;
+  }
+
+  #dropReply(msg: Request): void {
+    this.stats.droppedReplies++;
+    this.emit(
+      "wireError",
+      new WireError("E_BACKPRESSURE", `reply to ${msg.t} dropped: outgoing queue full`, {
+        requestId: msg.id,
+      }),
+    );
+  }
+
+  // ---- liveness and teardown ---------------------------------------------------------------
+
+  readonly #onPong = (): void => {
+    this.#alive = true;
+  };
+
+  /**
+   * Every interval: if nothing (pong or frame) arrived since the last ping, the peer is silent
+   * → terminate. A peer that stops answering right after a ping is thus dropped at most two
+   * intervals later.
+   */
+  readonly #onHeartbeat = (): void => {
+    if (this.#state !== "open") return;
+    if (!this.#alive) {
+      this.terminate(
+        CloseCode.HEARTBEAT_TIMEOUT,
+        "heartbeat timeout: peer silent for two intervals",
+      );
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  };
+
+  readonly #onSocketError = (err: Error & { code?: string }): void => {
+    // ws closes the socket itself after a protocol error (1009 for an oversized frame).
+    const code: WireErrorCode =
+      err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "E_FRAME_TOO_LARGE" : "E_DECODE";
+    this.emit("wireError", new WireError(code, `socket: ${err.message}`, { cause: err }));
+  };
+
+  readonly #onClose = (code: number, reason: Buffer): void => {
+    this.#stopTimers();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#state = "closed";
+    this.#failPending();
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    const local = this.#localClose;
+    this.#closeInfo =
+      local !== undefined
+        ? { code: local.code, reason: local.reason, byPeer: false }
+        : { code, reason: reason.toString("utf8"), byPeer: true };
+    this.emit("close", this.#closeInfo);
+  };
+
+  #stopTimers(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #failPending(): void {
+    if (this.#pending.size === 0) return;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(closedError());
+    }
+  }
+}
+
+function asWireError(e: unknown): WireError {
+  return e instanceof WireError
+    ? e
+    : new WireError("E_DECODE", `undecodable frame: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+function remoteError(context: string, msg: MessageOf<"error">): WireError {
+  return new WireError("E_REMOTE", `${context}: ${msg.code}: ${msg.message}`, {
+    remoteCode: msg.code,
+    requestId: msg.re,
+    path: msg.path,
+  });
+}
+
+function closedError(): WireError {
+  return new WireError("E_CLOSED", "link is closed");
+}
+
+function backpressureError(queued: number): WireError {
+  return new WireError("E_BACKPRESSURE", `outgoing queue full (${queued} frames waiting)`);
+}
