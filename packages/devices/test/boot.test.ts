@@ -53,6 +53,17 @@ describe("loader: boot_params and setup_data bytes", () => {
     expect([...img.memory.read(0x30030n + 16n, 5)]).toEqual([...dtb]);
   });
 
+  it("accounts the seed on the setup_data channel", () => {
+    expect(buildBootImage({ seed: seed32() }).accounting).toMatchObject({
+      channel: "setup_data",
+      requests: 1,
+      bytes: 32,
+      lastAtMs: 0,
+    });
+    expect(buildBootImage({}).accounting.requests).toBe(0);
+    expect(buildBootImage({ seed: seed32(), protocolVersion: 0x0208 }).accounting.rejected).toBe(1);
+  });
+
   it("encodeSetupData is the little-endian struct", () => {
     const b = encodeSetupData(0x1122334455667788n, 0x0a0b0c0d, new Uint8Array([7]));
     expect([...b]).toEqual([

@@ -35,6 +35,23 @@ describe("virtio-rng device: the ring", () => {
     expect(dev.pending).toBe(8);
   });
 
+  it("refuses a limiter of the other flavour", () => {
+    const clock = new ManualClock();
+    const source = new ChaChaDrbg(seed);
+    expect(
+      () =>
+        new VirtioRngDevice({
+          clock,
+          source,
+          flavor: "qemu",
+          rateLimiter: RateLimiter.unlimited(clock),
+        }),
+    ).toThrow(/max-bytes/);
+    expect(() => new VirtioRngDevice({ clock, source, qemuQuota: { maxBytes: 1 } })).toThrow(
+      /token buckets/,
+    );
+  });
+
   it("Firecracker ring of 256", () => {
     const dev = new VirtioRngDevice({ clock: new ManualClock(), source: new ChaChaDrbg(seed) });
     expect(dev.queueSize).toBe(FIRECRACKER_RNG_QUEUE_SIZE);

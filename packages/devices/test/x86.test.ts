@@ -26,12 +26,14 @@ describe("rdrand_long and the instruction modes", () => {
     expect(a).not.toBeNull();
     expect(a).not.toBe(b);
     expect(c.rdrand.executions).toBe(2);
+    expect(c.rdrand.accounting()).toMatchObject({ requests: 2, bytes: 16, errors: 0 });
   });
 
   it("fail: RDRAND_RETRY_LOOPS = 10 executions then give up", () => {
     const c = cpu({ kind: "fail" });
     expect(rdrandLong(c)).toBeNull();
     expect(c.rdrand.executions).toBe(10);
+    expect(c.rdrand.accounting()).toMatchObject({ channel: "rdrand", requests: 0, errors: 10 });
     // RDSEED does not retry.
     expect(rdseedLong(c)).toBeNull();
     expect(c.rdseed.executions).toBe(1);

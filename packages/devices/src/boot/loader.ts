@@ -1,3 +1,4 @@
+import { type ChannelAccounting, ChannelCounters } from "../accounting.js";
 import { BootImageError } from "../errors.js";
 import {
   BOOT_FLAG,
@@ -61,6 +62,8 @@ export interface BootImage {
   seedAddr: bigint | null;
   /** Why no seed node was placed although one was asked for. */
   seedSkipped: string | null;
+  /** The setup_data channel: one request of the seed's length when a seed was placed (t = 0). */
+  accounting: ChannelAccounting;
 }
 
 const MAX_NODE_DATA = 1 << 20;
@@ -139,5 +142,15 @@ export function buildBootImage(opts: BootImageOptions = {}): BootImage {
   memory.write(zeroPageAddr, zp);
 
   const seedNode = opts.seed !== undefined && nodes[0]?.type === SETUP_RNG_SEED ? nodes[0] : null;
-  return { memory, zeroPageAddr, nodes, seedAddr: seedNode?.addr ?? null, seedSkipped };
+  const counters = new ChannelCounters("setup_data");
+  if (seedNode) counters.served(seedNode.len, 0);
+  else if (opts.seed !== undefined) counters.rejected();
+  return {
+    memory,
+    zeroPageAddr,
+    nodes,
+    seedAddr: seedNode?.addr ?? null,
+    seedSkipped,
+    accounting: counters.snapshot(),
+  };
 }

@@ -78,6 +78,18 @@ export class VirtioRngDevice {
     ) {
       throw new DeviceConfigError("BAD_QUEUE_SIZE", `queue size ${this.queueSize}`);
     }
+    if (this.flavor === "qemu" && opts.rateLimiter) {
+      throw new DeviceConfigError(
+        "BAD_LIMITER",
+        "QEMU virtio-rng limits with max-bytes/period, not token buckets",
+      );
+    }
+    if (this.flavor === "firecracker" && opts.qemuQuota) {
+      throw new DeviceConfigError(
+        "BAD_LIMITER",
+        "Firecracker's entropy device limits with token buckets",
+      );
+    }
     this.clock = opts.clock;
     this.source = opts.source;
     this.limiter = opts.rateLimiter ?? RateLimiter.unlimited(opts.clock);

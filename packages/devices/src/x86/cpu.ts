@@ -34,8 +34,8 @@ export class X86Cpu {
   constructor(opts: X86CpuOptions) {
     const seedMode =
       opts.rdseed ?? (opts.rdrand.kind === "ok" ? { kind: "ok" as const } : opts.rdrand);
-    this.rdrand = new RngInstructionUnit("RDRAND", opts.rdrand, opts.randomBytes);
-    this.rdseed = new RngInstructionUnit("RDSEED", seedMode, opts.randomBytes);
+    this.rdrand = new RngInstructionUnit("RDRAND", opts.rdrand, opts.randomBytes, opts.clock);
+    this.rdseed = new RngInstructionUnit("RDSEED", seedMode, opts.randomBytes, opts.clock);
     this.capRdrand = this.rdrand.present;
     this.capRdseed = this.rdseed.present;
     this.clock = opts.clock;

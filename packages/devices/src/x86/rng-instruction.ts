@@ -1,3 +1,5 @@
+import type { Clock } from "@vmrng/crng";
+import { type ChannelAccounting, ChannelCounters } from "../accounting.js";
 import { readU32, readU64, writeU32 } from "../bytes.js";
 import { ChaChaDrbg } from "../drbg/chacha-drbg.js";
 import { DeviceConfigError, X86Fault } from "../errors.js";
@@ -39,11 +41,13 @@ function seedBytes(seed: number | Uint8Array): Uint8Array {
 export class RngInstructionUnit {
   private readonly decider: ChaChaDrbg | null;
   private executed = 0;
+  private readonly counters = new ChannelCounters("rdrand");
 
   constructor(
     readonly name: "RDRAND" | "RDSEED",
     readonly mode: RngInstructionMode,
     private readonly randomBytes: (n: number) => Uint8Array,
+    private readonly clock?: Clock,
   ) {
     if (mode.kind === "flaky") {
       const p = mode.failProbability;
@@ -70,6 +74,18 @@ export class RngInstructionUnit {
       throw new X86Fault("UD", `#UD: ${this.name} not implemented by this CPU`);
     }
     this.executed += 1;
+    const r = this.execute();
+    if (r.cf) this.counters.served(8, this.clock?.now() ?? 0);
+    else this.counters.failed();
+    return r;
+  }
+
+  /** Executions that set CF (requests, 8 bytes each) and those that did not (errors). */
+  accounting(): ChannelAccounting {
+    return this.counters.snapshot();
+  }
+
+  private execute(): RngInstructionResult {
     switch (this.mode.kind) {
       case "fail":
         return { cf: false, value: 0n };
@@ -82,6 +98,8 @@ export class RngInstructionUnit {
       }
       case "ok":
         return { cf: true, value: this.fresh() };
+      case "absent":
+        throw new X86Fault("UD", `#UD: ${this.name} not implemented by this CPU`);
     }
   }
 
