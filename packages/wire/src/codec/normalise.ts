@@ -42,13 +42,20 @@ export function normaliseIntegers(schema: TSchema, value: unknown): unknown {
 }
 
 /**
- * Unions in the catalogue are enums of literals (strings, or the power-of-two queue sizes); no
- * union of objects exists, so converting a scalar towards the first numeric variant is enough.
+ * Unions in the catalogue are enums of literals (strings, or the power-of-two queue sizes) and
+ * the open value type; no union of objects exists. A scalar the union already accepts as its
+ * own kind is left alone (so bigints inside open event data stay bigints); otherwise it is
+ * converted towards the numeric kind the union has.
  */
 function normaliseUnion(variants: TSchema[], value: unknown): unknown {
-  if (typeof value === "bigint" && variants.some(isNumeric)) return toSafeNumber(value);
-  if (typeof value === "number" && variants.some((v) => v[Kind] === "BigInt")) {
-    return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (typeof value === "bigint") {
+    if (variants.some((v) => v[Kind] === "BigInt")) return value;
+    return variants.some(isNumeric) ? toSafeNumber(value) : value;
+  }
+  if (typeof value === "number") {
+    if (variants.some(isNumeric)) return value;
+    const wantsBigInt = variants.some((v) => v[Kind] === "BigInt");
+    return wantsBigInt && Number.isSafeInteger(value) ? BigInt(value) : value;
   }
   return value;
 }
