@@ -165,12 +165,16 @@ describe("vgetrandom() with an explicit state", () => {
     expect(crng.vgetrandom(st, 16, GRND_INSECURE).length).toBe(16);
     expect(st.generation).toBe(0n);
     expect(() => crng.vgetrandom(st, 16)).toThrow(expect.objectContaining({ code: "WOULD_BLOCK" }));
-    expect(() => crng.vgetrandom(st, 16, 0x40)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => crng.vgetrandom(st, 16, 0x40)).toThrow(
+      expect.objectContaining({ code: "EINVAL" }),
+    );
   });
 
   it("rejects states it did not make", () => {
     const { crng } = boot();
-    expect(() => crng.vgetrandom({} as never, 1)).toThrow(expect.objectContaining({ code: "EARG" }));
+    expect(() => crng.vgetrandom({} as never, 1)).toThrow(
+      expect.objectContaining({ code: "EARG" }),
+    );
     expect(() => crng.openVgetrandomState(1)).toThrow(expect.objectContaining({ code: "EARG" }));
   });
 });

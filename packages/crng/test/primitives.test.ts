@@ -2,14 +2,17 @@ import { blake2s } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/bytes.js";
-import { blake2sKeyed, blake2s256, PoolHash } from "../src/crypto/blake2s.js";
+import { blake2s256, blake2sKeyed, PoolHash } from "../src/crypto/blake2s.js";
+import { chacha20Block, chachaBlocks, chachaInit, newChachaState } from "../src/crypto/chacha20.js";
 import {
-  chacha20Block,
-  chachaBlocks,
-  chachaInit,
-  newChachaState,
-} from "../src/crypto/chacha20.js";
-import { fastMix, sipPermute, SIPHASH_CONST_0, SIPHASH_CONST_1, SIPHASH_CONST_2, SIPHASH_CONST_3, swab64 } from "../src/kernel/siphash.js";
+  fastMix,
+  SIPHASH_CONST_0,
+  SIPHASH_CONST_1,
+  SIPHASH_CONST_2,
+  SIPHASH_CONST_3,
+  sipPermute,
+  swab64,
+} from "../src/kernel/siphash.js";
 
 const KEY = fromHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 
@@ -142,7 +145,12 @@ describe("SipHash permutation (fast_mix)", () => {
     const dv = new DataView(key.buffer);
     const k0 = dv.getBigUint64(0, true);
     const k1 = dv.getBigUint64(8, true);
-    const v = [k0 ^ SIPHASH_CONST_0, k1 ^ SIPHASH_CONST_1, k0 ^ SIPHASH_CONST_2, k1 ^ SIPHASH_CONST_3];
+    const v = [
+      k0 ^ SIPHASH_CONST_0,
+      k1 ^ SIPHASH_CONST_1,
+      k0 ^ SIPHASH_CONST_2,
+      k1 ^ SIPHASH_CONST_3,
+    ];
     const full = msg.length - (msg.length % 8);
     const absorb = (m: bigint) => {
       v[3] = v[3]! ^ m;
@@ -166,7 +174,12 @@ describe("SipHash permutation (fast_mix)", () => {
   it("SipHash-2-4 paper vectors (key 00..0f)", () => {
     const key = Uint8Array.from({ length: 16 }, (_, i) => i);
     expect(siphash24(key, new Uint8Array(0))).toBe(0x726fdb47dd0e0e31n);
-    expect(siphash24(key, Uint8Array.from({ length: 15 }, (_, i) => i))).toBe(0xa129ca6149be45e5n);
+    expect(
+      siphash24(
+        key,
+        Uint8Array.from({ length: 15 }, (_, i) => i),
+      ),
+    ).toBe(0xa129ca6149be45e5n);
   });
 
   it("fast_mix absorbs v1 then v2, one permutation each", () => {

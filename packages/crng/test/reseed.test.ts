@@ -14,9 +14,7 @@ function block(key: Uint8Array, counter = 0): Uint8Array {
 }
 
 function periodicTimes(events: CrngEvent[]): number[] {
-  return events
-    .filter((e) => e.kind === "crng-reseed" && e.reason === "periodic")
-    .map((e) => e.at);
+  return events.filter((e) => e.kind === "crng-reseed" && e.reason === "periodic").map((e) => e.at);
 }
 
 // crng_reseed_interval(): max(1 s, floor(uptime_s) / 2 s) below 120 s of uptime, then 60 s.
@@ -210,7 +208,8 @@ describe("add_vmfork_randomness()", () => {
     const { crng } = boot();
     credit(crng, 256);
     const snap = crng.serialize();
-    const mk = () => Crng.restore(structuredClone(snap), { clock: new ManualClock(), arch: new NoArchRandom() });
+    const mk = () =>
+      Crng.restore(structuredClone(snap), { clock: new ManualClock(), arch: new NoArchRandom() });
     const a = mk();
     const b = mk();
     const c = mk();

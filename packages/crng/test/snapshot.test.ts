@@ -113,19 +113,32 @@ describe("serialize() / Crng.restore()", () => {
       [null, /snapshot must be an object/],
       [mutate((s) => (s.format = "other")), /snapshot\.format/],
       [mutate((s) => (s.version = 2)), /snapshot\.version/],
-      [mutate((s) => ((s.base as { key: Uint8Array }).key = new Uint8Array(31))), /snapshot\.base\.key must be 32 bytes/],
-      [mutate((s) => ((s.base as { generation: unknown }).generation = -1n)), /base\.generation must be a u64/],
+      [
+        mutate((s) => ((s.base as { key: Uint8Array }).key = new Uint8Array(31))),
+        /snapshot\.base\.key must be 32 bytes/,
+      ],
+      [
+        mutate((s) => ((s.base as { generation: unknown }).generation = -1n)),
+        /base\.generation must be a u64/,
+      ],
       [mutate((s) => (s.crngs as unknown[]).pop()), /snapshot\.crngs must have 2 elements/],
       [mutate((s) => ((s.pool as { initBits: number }).initBits = 257)), /pool\.initBits/],
       [mutate((s) => (s.crngInit = 2)), /must be 256 once crng_init is CRNG_READY/],
       [mutate((s) => ((s.jitter as { phase: string }).phase = "spinning")), /jitter\.phase/],
       [mutate((s) => ((s.config as { hz: number }).hz = 512)), /config\.hz/],
-      [mutate((s) => ((s.fastPools as { pool: unknown[] }[])[1]!.pool[2] = 5)), /fastPools\[1\]\.pool\[2\]/],
+      [
+        mutate((s) => ((s.fastPools as { pool: unknown[] }[])[1]!.pool[2] = 5)),
+        /fastPools\[1\]\.pool\[2\]/,
+      ],
       [mutate((s) => delete s.vdsoData), /vdsoData must be an object/],
     ];
     for (const [snap, msg] of cases) {
       expect(() => Crng.restore(snap, { clock: new ManualClock() })).toThrow(
-        expect.objectContaining({ name: "CrngError", code: "EBADSNAPSHOT", message: expect.stringMatching(msg) }),
+        expect.objectContaining({
+          name: "CrngError",
+          code: "EBADSNAPSHOT",
+          message: expect.stringMatching(msg),
+        }),
       );
     }
   });

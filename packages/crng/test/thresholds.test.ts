@@ -153,12 +153,18 @@ describe("random_init_early()", () => {
     expect(arch.log).toEqual([
       "seed", // slot 0: RDSEED
       "seed", // slot 1: RDSEED
-      "seed", "rand", // slots 2..4: RDRAND
-      "seed", "rand",
-      "seed", "rand",
-      "seed", "rand", // slots 5..7: nothing
-      "seed", "rand",
-      "seed", "rand",
+      "seed",
+      "rand", // slots 2..4: RDRAND
+      "seed",
+      "rand",
+      "seed",
+      "rand",
+      "seed",
+      "rand", // slots 5..7: nothing
+      "seed",
+      "rand",
+      "seed",
+      "rand",
       // 320 bits credited -> READY -> crng_reseed() -> extract_entropy(): both exhausted now,
       // so each of the 4 rdseed[] slots falls back to the cycle counter.
       ...Array(4).fill(["seed", "rand", "tsc"]).flat(),
@@ -179,6 +185,8 @@ describe("random_init_early()", () => {
     crng.drainEvents();
     crng.randomInitEarly("x");
     expect(crng.generation).toBe(2n);
-    expect(crng.drainEvents()).toMatchObject([{ kind: "crng-reseed", reason: "random_init_early" }]);
+    expect(crng.drainEvents()).toMatchObject([
+      { kind: "crng-reseed", reason: "random_init_early" },
+    ]);
   });
 });

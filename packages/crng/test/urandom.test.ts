@@ -32,7 +32,9 @@ describe("/dev/urandom before READY", () => {
     clock.set(9000);
     for (let i = 0; i < 5; i++) read(); // maxwarn exhausted: all missed (13)
     const ev = crng.drainEvents();
-    expect(warnings(ev).map((e) => e.at)).toEqual([0, 0, 0, 1001, 1001, 1001, 2002, 2002, 2002, 3003]);
+    expect(warnings(ev).map((e) => e.at)).toEqual([
+      0, 0, 0, 1001, 1001, 1001, 2002, 2002, 2002, 3003,
+    ]);
     credit(crng, 256);
     const done = crng.drainEvents().filter((e) => e.printk);
     expect(done.map((e) => e.message)).toEqual([
