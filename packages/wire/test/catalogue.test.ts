@@ -20,7 +20,7 @@ import { mutations } from "./mutate.js";
 
 const codec = new Codec();
 /** Encodes without validation, the way a buggy or hostile peer could. */
-const rawPackr = new Packr({ ...PACKR_OPTIONS, skipValues: [undefined] });
+const rawPackr = new Packr({ ...PACKR_OPTIONS });
 
 function expectWireError(fn: () => unknown, code: string): WireError {
   try {

@@ -133,6 +133,7 @@ export class Link extends Emitter<LinkEvents> {
   // incoming: reading pauses while too many of the peer's requests are being handled
   #inflight = 0;
   #paused = false;
+  readonly #backlog: Request[] = [];
 
   #alive = true;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -453,12 +454,38 @@ export class Link extends Emitter<LinkEvents> {
       );
       return;
     }
+    if (this.#inflight >= this.#t.maxConcurrentHandlers) {
+      // Reading is paused already; these are frames ws had parsed before the pause took effect
+      // (at most one socket read's worth), held until a handler slot frees.
+      this.#backlog.push(msg);
+      return;
+    }
+    this.#startRequest(handler, msg);
+  }
+
+  #startRequest(handler: (msg: Message, link: Link) => unknown, msg: Request): void {
     this.#inflight++;
     if (!this.#paused && this.#inflight >= this.#t.maxConcurrentHandlers) {
       this.#paused = true;
       this.#ws.pause();
     }
     void this.#runRequest(handler, msg);
+  }
+
+  #handlerDone(): void {
+    this.#inflight--;
+    if (this.#state !== "open") return;
+    const next = this.#backlog.shift();
+    if (next !== undefined) {
+      const handler = this.handlers.get(next.t);
+      if (handler !== undefined) this.#startRequest(handler, next);
+      else this.#onRequest(next);
+      return;
+    }
+    if (this.#paused && this.#inflight < this.#t.maxConcurrentHandlers) {
+      this.#paused = false;
+      this.#ws.resume();
+    }
   }
 
   async #runRequest(handler: (msg: Message, link: Link) => unknown, msg: Request): Promise<void> {
@@ -468,11 +495,7 @@ export class Link extends Emitter<LinkEvents> {
     } catch (e) {
       this.#replyFailure(msg, e);
     } finally {
-      this.#inflight--;
-      if (this.#paused && this.#inflight < this.#t.maxConcurrentHandlers) {
-        this.#paused = false;
-        if (this.#state === "open") this.#ws.resume();
-      }
+      this.#handlerDone();
     }
   }
 
@@ -627,6 +650,7 @@ export class Link extends Emitter<LinkEvents> {
     this.#failPending();
     this.#queue.length = 0;
     this.#queuedBytes = 0;
+    this.#backlog.length = 0;
     const local = this.#localClose;
     this.#closeInfo =
       local !== undefined
