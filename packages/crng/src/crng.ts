@@ -220,6 +220,8 @@ export class Crng {
     const f = flagsArg(flags);
     const c = this.cpuArg(cpu);
     this.enter();
+    // Fast path: once ready nothing on the vDSO path (nor its syscall fallback) arms a timer.
+    if (this.s.vdsoData.isReady) return vgetrandom(this.k, this.s.libcStates[c]!, n, f, c);
     try {
       return vgetrandom(this.k, this.s.libcStates[c]!, n, f, c);
     } finally {

@@ -1,3 +1,4 @@
+import { chacha20 } from "@noble/ciphers/chacha.js";
 import { blake2s } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -58,7 +59,7 @@ describe("ChaCha20 (RFC 8439) through chacha20Block / chachaBlocks", () => {
     expect(st[12]).toBe(3);
   });
 
-  it("chachaBlocks (noble bulk) equals repeated chacha20Block, across the x[12] wrap with carry into x[13]", () => {
+  it("chachaBlocks equals repeated chacha20Block, across the x[12] wrap with carry into x[13]", () => {
     for (const start of [0, 5, 0xffff_fffd]) {
       const a = newChachaState();
       chachaInit(a, KEY);
@@ -80,6 +81,33 @@ describe("ChaCha20 (RFC 8439) through chacha20Block / chachaBlocks", () => {
     w[12] = 0xffff_fffe;
     chachaBlocks(w, new Uint8Array(192), 0, 3);
     expect([w[12], w[13]]).toEqual([1, 1]);
+  });
+
+  it("agrees with @noble/ciphers' chacha20 on random keys, counters and nonces, aligned or not", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 0xffff_ff00 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 0, max: 3 }),
+        (key, counter, nonce, n, skew) => {
+          const st = newChachaState();
+          chachaInit(st, key);
+          const nv = new DataView(nonce.buffer);
+          st[12] = counter;
+          st[13] = nv.getUint32(0, true);
+          st[14] = nv.getUint32(4, true);
+          st[15] = nv.getUint32(8, true);
+          const ours = new Uint8Array(64 * n + skew);
+          chachaBlocks(st, ours, skew, n);
+          const theirs = chacha20(key, nonce, new Uint8Array(64 * n), undefined, counter);
+          expect(toHex(ours.subarray(skew))).toBe(toHex(theirs));
+          expect(st[12]).toBe(counter + n);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

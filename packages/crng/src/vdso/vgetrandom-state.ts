@@ -20,6 +20,8 @@ export interface VgetrandomStateSnapshot {
  */
 export class VgetrandomState {
   readonly batchKey: Uint8Array;
+  /** A word view of batchKey for the refill (fresh ArrayBuffer, so always aligned). */
+  readonly batchKey32: Uint32Array;
   pos = 0;
   generation = 0n;
   /** Reentrancy guard; nothing in this emulation re-enters, but the check is kept. */
@@ -30,6 +32,7 @@ export class VgetrandomState {
       throw new RangeError(`batchBlocks must be an integer in 2..1024, got ${batchBlocks}`);
     }
     this.batchKey = new Uint8Array(batchBlocks * CHACHA_BLOCK_SIZE);
+    this.batchKey32 = new Uint32Array(this.batchKey.buffer);
   }
 
   /** sizeof(state->batch). */

@@ -1,4 +1,11 @@
-import { chachaBlocks, chachaInit, chachaZeroize, newChachaState } from "../crypto/chacha20.js";
+import {
+  chachaBlocks,
+  chachaBlocksWords,
+  chachaInit,
+  chachaZeroize,
+  HOST_IS_LE,
+  newChachaState,
+} from "../crypto/chacha20.js";
 import { CHACHA_BLOCK_SIZE, GRND_ALL, MAX_RW_COUNT } from "../kernel/constants.js";
 import type { Kernel } from "../kernel/state.js";
 import { sysGetrandom } from "../kernel/userspace.js";
@@ -53,8 +60,7 @@ export function vgetrandom(
       // more_batch:
       const take = Math.min(batchLen - state.pos, left);
       if (take > 0) {
-        out.set(state.batchKey.subarray(state.pos, state.pos + take), p);
-        state.batchKey.fill(0, state.pos, state.pos + take);
+        copyAndZero(out, p, state.batchKey, state.pos, take);
         state.pos += take;
         p += take;
         left -= take;
@@ -69,7 +75,8 @@ export function vgetrandom(
         p += nblocks * CHACHA_BLOCK_SIZE;
         left -= nblocks * CHACHA_BLOCK_SIZE;
       }
-      chachaBlocks(vstate, state.batchKey, 0, state.batchBlocks);
+      if (HOST_IS_LE) chachaBlocksWords(vstate, state.batchKey32, 0, state.batchBlocks);
+      else chachaBlocks(vstate, state.batchKey, 0, state.batchBlocks);
       ctrLo = vstate[12]!;
       ctrHi = vstate[13]!;
       chachaZeroize(vstate);
@@ -86,4 +93,17 @@ export function vgetrandom(
     state.inUse = false;
     return out;
   }
+}
+
+/** memcpy_and_zero_src(): serve batch bytes and erase them in the same pass. */
+function copyAndZero(dst: Uint8Array, d: number, src: Uint8Array, from: number, n: number): void {
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) {
+      dst[d + i] = src[from + i]!;
+      src[from + i] = 0;
+    }
+    return;
+  }
+  dst.set(src.subarray(from, from + n), d);
+  src.fill(0, from, from + n);
 }
