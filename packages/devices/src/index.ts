@@ -47,8 +47,14 @@ export {
 export * from "./msr/commonhv.js";
 export { RngMsrGuest, RngMsrHost, type RngMsrHostOptions } from "./msr/device.js";
 export {
+  type AsyncCommonHvCpu,
+  AsyncRngMsrDriver,
+  type AsyncRngMsrDriverOptions,
+  type CommonHvAnswer,
   type CommonHvInfo,
+  type CommonHvRequest,
   probeCommonHv,
+  probeCommonHvAsync,
   RngMsrDriver,
   type RngMsrDriverOptions,
   type RngMsrSeedResult,

@@ -2,11 +2,14 @@ import { ManualClock } from "@vmrng/crng";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type AsyncCommonHvCpu,
+  AsyncRngMsrDriver,
   ChaChaDrbg,
   COMMONHV_SIGNATURE,
   type CommonHvCpu,
   DEFAULT_MSR_COMMONHV_RNG,
   probeCommonHv,
+  probeCommonHvAsync,
   RngMsrDriver,
   RngMsrHost,
   readU64,
@@ -227,5 +230,65 @@ describe("RNG MSR driver", () => {
       new RngMsrDriver({ cpu: ro, sink: new RecordingSink(), trustMsr: false }).offer(7n),
     ).toBe(false);
     expect(ro.accounting().rejected).toBe(0); // never even tried
+  });
+});
+
+describe("CommonHV RNG driver over an asynchronous vCPU", () => {
+  const asyncCpu = (cpu: CommonHvCpu, log: string[] = []): AsyncCommonHvCpu => ({
+    cpuid: async (leaf) => {
+      log.push(`cpuid ${leaf.toString(16)}`);
+      return cpu.cpuid(leaf);
+    },
+    rdmsr: async (index) => {
+      log.push(`rdmsr ${index.toString(16)}`);
+      return cpu.rdmsr(index);
+    },
+    wrmsr: async (index, value) => {
+      log.push(`wrmsr ${index.toString(16)}`);
+      return cpu.wrmsr(index, value);
+    },
+  });
+
+  it("issues the same instructions and credits the same bits as the synchronous driver", async () => {
+    const syncSink = new RecordingSink();
+    const asyncSink = new RecordingSink();
+    const syncRes = new RngMsrDriver({
+      cpu: host().attach("a", seedA),
+      sink: syncSink,
+      trustMsr: true,
+    }).seed();
+    const log: string[] = [];
+    const drv = new AsyncRngMsrDriver({
+      cpu: asyncCpu(host().attach("a", seedA), log),
+      sink: asyncSink,
+      trustMsr: true,
+    });
+    const asyncRes = await drv.seed();
+    expect(asyncRes).toEqual(syncRes);
+    expect(asyncRes.creditedBits).toBe(256);
+    expect(asyncSink.calls).toEqual(syncSink.calls);
+    expect(log).toEqual([
+      "cpuid 4f000000",
+      "cpuid 4f000002",
+      "cpuid 4f000003",
+      ...Array.from({ length: 4 }, () => `rdmsr ${MSR.toString(16)}`),
+    ]);
+    expect(await drv.offer(5n)).toBe(true);
+    expect(log.at(-1)).toBe(`wrmsr ${MSR.toString(16)}`);
+  });
+
+  it("probeCommonHvAsync agrees with probeCommonHv, including no signature", async () => {
+    const g = host({ acceptWrites: false }).attach("b", seedB);
+    expect(await probeCommonHvAsync(asyncCpu(g))).toEqual(probeCommonHv(g));
+    const none = asyncCpu({
+      cpuid: () => ({ eax: 0, ebx: 0, ecx: 0, edx: 0 }),
+      rdmsr: (index) => ({ kind: "gp", index }),
+      wrmsr: (index) => ({ kind: "gp", index }),
+    });
+    expect(await probeCommonHvAsync(none)).toBeNull();
+    const sink = new RecordingSink();
+    const r = await new AsyncRngMsrDriver({ cpu: none, sink, trustMsr: true }).seed();
+    expect(r).toMatchObject({ info: null, reads: 0, creditedBits: 0 });
+    expect(sink.calls).toEqual([]);
   });
 });
