@@ -238,3 +238,25 @@ describe("driver and device together", () => {
     expect(dev.accounting()).toMatchObject({ requests: 6, bytes: 384 });
   });
 });
+
+describe("virtio-rng driver: reads from /dev/hwrng (rng_dev_read)", () => {
+  it("takes what data[] holds without waiting, and posts the buffer again once drained", () => {
+    const { drv, sink } = setup();
+    expect(drv.readAvailable(64)).toEqual(new Uint8Array(0)); // not registered: no current_rng
+    drv.probe();
+    expect(drv.next()).toEqual({ kind: "post", id: 0, len: 64 });
+    drv.register();
+    drv.drainEvents();
+    expect(drv.readAvailable(16)).toEqual(new Uint8Array(0)); // nothing delivered yet
+    drv.onUsed(0, bytes(64, 7));
+    const a = drv.readAvailable(16);
+    expect(a).toEqual(bytes(16, 7));
+    expect(drv.buffered).toBe(48);
+    expect(drv.readAvailable(100)).toEqual(bytes(48, 7));
+    expect(drv.buffered).toBe(0);
+    // Drained: request_entropy() re-posted under the next head; the kthread got nothing.
+    expect(drv.next()).toEqual({ kind: "post", id: 1, len: 64 });
+    expect(sink.of("hwgen")).toEqual([]);
+    expect(() => drv.readAvailable(-1)).toThrow(/read of -1 bytes/);
+  });
+});

@@ -205,6 +205,27 @@ export class VirtioRngDriver {
     err("unknown-descriptor", `head ${id} was never posted; discarded`);
   }
 
+  /**
+   * virtio_read(rng, buf, size, wait = 0) from the other hw_random reader, rng_dev_read()
+   * (/dev/hwrng): up to `max` bytes of what data[] holds right now, never waiting. Draining
+   * data[] posts it again (copy_data -> request_entropy); next() returns that post. Nothing
+   * while not registered (no current_rng).
+   */
+  readAvailable(max: number): Uint8Array {
+    if (!Number.isInteger(max) || max < 0) {
+      throw new DeviceConfigError("BAD_LENGTH", `read of ${max} bytes`);
+    }
+    if (!this.registered) return new Uint8Array(0);
+    const out = new Uint8Array(Math.min(max, this.dataAvail));
+    const n = this.copyData(out, 0, out.length);
+    return out.subarray(0, n);
+  }
+
+  /** Whether hwrng_register() ran (and remove() did not): the hwrng is current_rng. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
   /** Advance the hwrng kthread as far as it can go without the device. */
   next(): VirtioRngDriverAction {
     for (;;) {
