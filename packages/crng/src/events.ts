@@ -45,7 +45,10 @@ export type CrngEventInit = CrngEvent extends infer E
 
 export type CrngEventListener = (event: CrngEvent) => void;
 
-/** Listeners get events synchronously; the queue keeps the newest `max` for drain(). */
+/**
+ * Listeners get events synchronously (an exception in one is rethrown from a microtask); the
+ * queue keeps the newest `max` events for drain().
+ */
 export class EventLog {
   private readonly listeners = new Set<CrngEventListener>();
   private queue: CrngEvent[] = [];
@@ -58,7 +61,17 @@ export class EventLog {
       this.queue.shift();
       this.dropped++;
     }
-    for (const l of this.listeners) l(event);
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        // Events are emitted from inside kernel code paths: a throwing listener must not leave
+        // the CRNG half-updated, so its error surfaces asynchronously instead.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 
   subscribe(listener: CrngEventListener): () => void {
