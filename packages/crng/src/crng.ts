@@ -376,21 +376,18 @@ export class Crng {
   // ---- plumbing ----------------------------------------------------------------------------
 
   private makeKernel(): Kernel {
-    const self = this;
     return {
-      get s() {
-        return self.s;
-      },
+      s: this.s, // restore() swaps state and kernel together
       arch: this.arch,
       jiffies: this.jiffies,
       scratch: newChachaState(),
-      now: () => self.cur,
-      emit: (e: CrngEventInit) => self.events.push({ ...e, at: self.cur } as CrngEvent),
+      now: () => this.cur,
+      emit: (e: CrngEventInit) => this.events.push({ ...e, at: this.cur } as CrngEvent),
       wakeReady: () => {
-        for (const w of self.waiters.splice(0)) w();
+        for (const w of this.waiters.splice(0)) w();
       },
       runVmforkChain: () => {
-        for (const n of [...self.notifiers]) n();
+        for (const n of [...this.notifiers]) n();
       },
     };
   }

@@ -39,6 +39,14 @@ export function vgetrandom(
   state.inUse = true;
 
   const batchLen = state.batchLen;
+  // Common case, same bytes as the loop below: the whole request comes out of the batch.
+  if (state.generation === rng.generation && batchLen - state.pos >= ret) {
+    const out = state.batchKey.slice(state.pos, state.pos + ret);
+    state.batchKey.fill(0, state.pos, state.pos + ret);
+    state.pos += ret;
+    state.inUse = false;
+    return out;
+  }
   const out = new Uint8Array(ret);
   let haveRetried = false;
   // u32 counter[2] = { 0 }: one 64-bit block counter for the whole call, retries included.
