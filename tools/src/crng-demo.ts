@@ -118,10 +118,14 @@ function virtioGuest(host: HostRandom, endMs: number): Guest {
   const g = new Guest("virtio-rng", "virtio-rng through hw_random: 64-byte reads, quality 1000");
   g.bootKernel();
   g.timerInterrupts(20, 350);
-  // hwrng_register(): add_early_randomness() does a 32-byte non-blocking read, uncredited.
+  // hwrng_register() -> add_early_randomness(): a 32-byte non-blocking read, credited at the
+  // device's quality (bytes * 8 * quality / 1024) through add_hwgenerator_randomness(..., false).
   g.clock.set(350);
-  g.crng.addDeviceRandomness(host(32));
-  g.note("virtio_rng: registered; early 32-byte read mixed without credit");
+  const early = (32 * 8 * 1000) >> 10;
+  g.crng.addHwgeneratorRandomness(host(32), early, false);
+  g.note(
+    `virtio_rng: registered; early 32-byte read, ${early} bits credited (${g.crng.initState})`,
+  );
   let next = 351;
   let fed = 0;
   while (next < endMs) {
