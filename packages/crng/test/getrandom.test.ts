@@ -144,6 +144,8 @@ describe("blocking readers", () => {
     clock.set(10_000);
     crng.tick();
     expect(crng.entropyAvail).toBe(0);
+    expect(crng.drainEvents()).toEqual([]); // retried 10 times, reported once
+    expect(crng.nextDeadline()).toBe(11_000);
     expect(await settled(p)).toBe(false);
     credit(crng, 256);
     expect((await p).length).toBe(8);

@@ -57,8 +57,13 @@ function beginLoop(k: Kernel, samplesPerBit: number): void {
 
 /** wait_for_random_bytes() entry: a task blocks until crng_ready(). */
 export function waitForRandomBytes(k: Kernel): void {
+  if (crngReady(k) || k.s.jitter.phase !== "idle") return;
+  tryOrRetry(k, true);
+}
+
+/** try_to_generate_entropy(); when it returns at once, wait HZ and try again. */
+function tryOrRetry(k: Kernel, first: boolean): void {
   const j = k.s.jitter;
-  if (crngReady(k) || j.phase !== "idle") return;
   const spb = runTrial(k);
   if (spb <= maxSamplesPerBit(k.s.config.hz)) {
     beginLoop(k, spb);
@@ -66,6 +71,7 @@ export function waitForRandomBytes(k: Kernel): void {
   }
   j.phase = "retry";
   j.dueAt = k.now() + 1000; // wait_event_interruptible_timeout(crng_init_wait, ..., HZ)
+  if (!first) return; // reported once per blocking episode, not every second
   k.emit({
     kind: "jitter-unusable",
     printk: false,
@@ -92,8 +98,8 @@ export function jitterDue(k: Kernel): void {
   const j = k.s.jitter;
   j.dueAt = null;
   if (j.phase === "retry") {
-    j.phase = "idle";
-    waitForRandomBytes(k);
+    if (crngReady(k)) j.phase = "idle";
+    else tryOrRetry(k, false);
     return;
   }
   if (j.phase !== "running") return;
