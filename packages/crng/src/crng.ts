@@ -1,4 +1,5 @@
 import { type ArchRandom, NoArchRandom } from "./arch.js";
+import { bytesArg, countArg, flagsArg, lenArg, utsnameArg } from "./args.js";
 import type { Clock } from "./clock.js";
 import { newChachaState } from "./crypto/chacha20.js";
 import { CrngError } from "./errors.js";
@@ -170,9 +171,11 @@ export class Crng {
    * random.trust_cpu. Returns that arch_bits figure.
    */
   randomInitEarly(commandLine = "", utsname: Utsname = DEFAULT_UTSNAME): number {
-    if (typeof commandLine !== "string")
+    if (typeof commandLine !== "string") {
       throw new CrngError("EARG", "commandLine must be a string");
-    return this.run(() => randomInitEarly(this.k, commandLine, utsname));
+    }
+    const u = utsnameArg(utsname);
+    return this.run(() => randomInitEarly(this.k, commandLine, u));
   }
 
   /** random_init(): mixes ktime_get_real() and the cycle counter; workqueues are online after it. */
@@ -467,30 +470,4 @@ export class Crng {
     }
     return cpu;
   }
-}
-
-function bytesArg(v: unknown, name: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw new CrngError("EARG", `${name} must be a Uint8Array`);
-  return v;
-}
-
-function lenArg(len: unknown): number {
-  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) {
-    throw new CrngError("EARG", `length must be a non-negative integer, got ${String(len)}`);
-  }
-  return len;
-}
-
-function flagsArg(flags: unknown): number {
-  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
-    throw new CrngError("EARG", `flags must be an unsigned int, got ${String(flags)}`);
-  }
-  return flags;
-}
-
-function countArg(v: unknown, name: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-    throw new CrngError("EARG", `${name} must be a non-negative integer`);
-  }
-  return v;
 }
