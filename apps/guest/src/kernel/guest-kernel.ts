@@ -1,0 +1,1035 @@
+import type { GuestSpec } from "@vmrng/cluster";
+import {
+  type Clock,
+  Crng,
+  CrngError,
+  type CrngEvent,
+  type CrngInitState,
+  DEFAULT_UTSNAME,
+} from "@vmrng/crng";
+import {
+  ACPI_NOTIFY_VMGENID,
+  type GenerationCheck,
+  type GuestMemory,
+  toHex,
+  VirtioRngDriver,
+  type VirtioRngDriverEvent,
+  type VmGenIdNotifyResult,
+  type X86Cpu,
+} from "@vmrng/devices";
+import { GuestAccounting, type GuestChannel } from "./accounting.js";
+import { buildCpu, GuestArch } from "./arch.js";
+import { loadGuestMemory } from "./boot-image.js";
+import { ChannelSink } from "./channel-sink.js";
+import { commandLineFor, effectiveTrustCpu } from "./command-line.js";
+import {
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_LOG_LINES,
+  INIT_PROCESS,
+  PANIC_EXIT_CODE,
+} from "./constants.js";
+import { runEarlyBoot } from "./early-boot.js";
+import { GuestKernelError, GuestSyscallError } from "./errors.js";
+import { type GuestEvent, GuestEventBus, type GuestEventListener } from "./events.js";
+import { GenerationCounterChannel } from "./gencounter.js";
+import { HwrngRunner } from "./hwrng.js";
+import { HwrngDevice } from "./hwrng-dev.js";
+import { InterruptModel } from "./interrupts.js";
+import { describeMsrSeed, seedFromMsr } from "./msr.js";
+import { checkOptions, type GuestBootInput, type GuestKernelOptions } from "./options.js";
+import { KernelLog, type KernelLogLine, type LogLevel } from "./printk.js";
+import { crediting, type ReadinessSource, ReadinessTracker } from "./readiness.js";
+import {
+  checkSnapshot,
+  GUEST_SNAPSHOT_FORMAT,
+  GUEST_SNAPSHOT_VERSION,
+  type GuestKernelSnapshot,
+} from "./snapshot.js";
+import type { GuestPhase, GuestStatus } from "./status.js";
+import { KernelClock, Timeline } from "./timeline.js";
+import type { GuestTransport } from "./transport.js";
+import { VmgenidChannel } from "./vmgenid.js";
+
+export type BootResult =
+  | { kind: "running"; bootedAtMs: number; readyAtMs: number | null }
+  | { kind: "panic"; message: string; atMs: number; exitCode: typeof PANIC_EXIT_CODE };
+
+/** What a userspace vmfork subscriber learns (the NEW_VMGENID=1 uevent, or a counter change). */
+export interface VmforkNotice {
+  at: number;
+  source: "vmgenid" | "counter";
+  /** vmgenid: the new 16-byte id. */
+  id?: Uint8Array;
+  /** vmgenid: the uevent udev would see. */
+  uevent?: { action: "change"; env: string[] };
+  /** counter: vm_generation_counter before and after. */
+  previous?: bigint;
+  counter?: bigint;
+}
+
+export type VmgenidNotifyOutcome =
+  | (VmGenIdNotifyResult & { bytesRead?: number })
+  | { kind: "no-device" }
+  | { kind: "ignored" };
+
+/** Deliveries handled in one go before the rest waits for the next entry (hostile devices). */
+const MAX_DELIVERIES_PER_ENTRY = 10_000;
+
+const BLOCKED = Symbol("blocked");
+const RETRY = Symbol("retry");
+
+/**
+ * One emulated Linux x86 guest kernel: boot, the entropy drivers, the CRNG and the userspace
+ * API, pure and deterministic under an injected Clock, TSC and byte source. It talks to its
+ * hypervisor only through GuestTransport (outbound) and the on*() methods (inbound); the
+ * process around it owns sockets and timers (see transport.ts for the scheduler contract).
+ */
+export class GuestKernel {
+  readonly spec: GuestSpec;
+  /** The guest CRNG, for inspection; feeding it directly bypasses the kernel's bookkeeping. */
+  readonly crng: Crng;
+  readonly cpu: X86Cpu;
+  readonly commandLine: string;
+
+  private readonly clock: Clock;
+  private readonly kclock: KernelClock;
+  private readonly transport: GuestTransport;
+  private readonly arch: GuestArch;
+  private readonly log: KernelLog;
+  private readonly bus: GuestEventBus;
+  private readonly readiness = new ReadinessTracker();
+  private readonly accounting = new GuestAccounting();
+  private readonly timeline: Timeline;
+  private readonly interrupts: InterruptModel;
+  private readonly hwrngDev: HwrngDevice;
+  private readonly coco: boolean;
+  private readonly bootInput: GuestBootInput | undefined;
+  private readonly virtioQuality: number | undefined;
+  private readonly onWake: ((at: number | null) => void) | undefined;
+
+  private guestMemory: GuestMemory | null = null;
+  private hwrng: HwrngRunner | null = null;
+  private vmgenid: VmgenidChannel | null = null;
+  private counter: GenerationCounterChannel | null = null;
+  private phaseValue: GuestPhase = "created";
+  private panicInfo: { message: string; atMs: number } | null = null;
+  private bootStartedAt: number | null = null;
+  private busy = false;
+  private readonly inbound: { id: number; bytes: Uint8Array }[] = [];
+  private deliveryCapReported = false;
+  private lastWake: number | null = null;
+  private timerLabel: ReadinessSource | null = null;
+  private initState: CrngInitState = "EMPTY";
+  private readonly vmforkListeners = new Set<(n: VmforkNotice) => void>();
+  private readonly userspaceGate: Promise<void>;
+  private openUserspace!: () => void;
+  private closeUserspace!: (e: Error) => void;
+  private readonly deathGate: Promise<never>;
+  private killAll!: (e: Error) => void;
+
+  constructor(options: GuestKernelOptions) {
+    checkOptions(options);
+    this.spec = options.spec;
+    this.clock = options.clock;
+    this.transport = options.transport;
+    this.coco = options.spec.coco;
+    this.bootInput = options.boot;
+    this.virtioQuality = options.virtioRngQuality;
+    this.onWake = options.onWakeChanged;
+    this.commandLine = options.boot?.commandLine ?? commandLineFor(options.spec);
+    this.kclock = new KernelClock(this.readOuterClock());
+    this.log = new KernelLog(options.maxLogLines ?? DEFAULT_MAX_LOG_LINES);
+    this.bus = new GuestEventBus(options.maxEvents ?? DEFAULT_MAX_EVENTS);
+    this.cpu = buildCpu(options.spec, options.randomBytes, this.kclock);
+    this.arch = new GuestArch(this.cpu, options.tsc);
+    this.crng = new Crng({
+      clock: this.kclock,
+      arch: this.arch,
+      cpus: options.spec.cpus,
+      trustCpu: effectiveTrustCpu(this.commandLine, options.spec.trust.cpu),
+      trustBootloader: options.spec.trust.bootloader,
+      // start_kernel() runs random_init_early() before workqueue_init_early(); random_init()
+      // (after it) brings workqueues online, so the periodic reseed is armed from then on.
+      workqueuesOnline: false,
+      maxQueuedEvents: 0,
+      ...(options.crng?.hz !== undefined ? { hz: options.crng.hz } : {}),
+      ...(options.crng?.jitter !== undefined ? { jitter: options.crng.jitter } : {}),
+      ...(options.crng?.vdsoBatchBlocks !== undefined
+        ? { vdsoBatchBlocks: options.crng.vdsoBatchBlocks }
+        : {}),
+    });
+    this.crng.onEvent((e) => this.onCrngEvent(e));
+    this.timeline = new Timeline(this.kclock);
+    this.interrupts = new InterruptModel(
+      options.spec.interrupts.perSecond,
+      options.spec.cpus,
+      (irq, cpu, ip) =>
+        this.readiness.as("interrupts", () => this.crng.addInterruptRandomness(irq, cpu, ip)),
+    );
+    this.timeline.add({
+      name: "crng timers",
+      nextAt: () => this.crng.nextDeadline(),
+      // Which crediting timer is about to run, judged before it runs (readiness.ts).
+      beforeFire: (at) => {
+        this.timerLabel = this.readiness.isReady ? null : crediting(this.crng.serialize(), at);
+      },
+      fire: () => this.readiness.as(this.timerLabel, () => this.crng.tick()),
+    });
+    this.timeline.add(this.interrupts);
+    this.timeline.add({
+      name: "hwrng",
+      nextAt: () => this.hwrng?.nextAt() ?? null,
+      fire: () => this.hwrng?.fire(),
+    });
+    this.hwrngDev = new HwrngDevice(() => this.hwrng?.driver ?? null);
+    this.userspaceGate = new Promise<void>((resolve, reject) => {
+      this.openUserspace = resolve;
+      this.closeUserspace = reject;
+    });
+    this.userspaceGate.catch(() => undefined);
+    this.deathGate = new Promise<never>((_, reject) => {
+      this.killAll = reject;
+    });
+    this.deathGate.catch(() => undefined);
+  }
+
+  // ---- boot ------------------------------------------------------------------------------
+
+  /**
+   * Boot to userspace: the synchronous start_kernel() part (early-boot.ts), then the device
+   * initcalls (vmgenid, the generation counter, virtio-rng + hwrng_register, the CommonHV MSR),
+   * then "Run /sbin/init as init process". Resolves with a panic result instead when
+   * cc_random_init() panics; the process then exits with PANIC_EXIT_CODE.
+   */
+  async boot(): Promise<BootResult> {
+    if (this.phaseValue !== "created") {
+      throw new GuestKernelError("ALREADY_BOOTED", `boot() called in phase ${this.phaseValue}`);
+    }
+    const input = this.bootInput;
+    if (!input) throw new GuestKernelError("BAD_OPTIONS", "boot() needs options.boot");
+    const memory = loadGuestMemory(input.image);
+    this.guestMemory = memory;
+    this.phaseValue = "booting";
+    this.kclock.advanceTo(this.readOuterClock());
+    this.bootStartedAt = this.kclock.now();
+    this.emit("boot", "start_kernel", { phase: "start_kernel" });
+
+    const early = this.inKernel(() =>
+      runEarlyBoot({
+        crng: this.crng,
+        cpu: this.cpu,
+        arch: this.arch,
+        memory,
+        zeroPageAddr: input.image.zeroPageAddr,
+        coco: this.coco,
+        commandLine: this.commandLine,
+        utsname: DEFAULT_UTSNAME,
+        readiness: this.readiness,
+        accounting: this.accounting,
+        setupDataSink: this.sink("setup_data", "setup_data seed", this.coco),
+        ccSink: this.sink("rdrand", null, true),
+        printk: (level, text, upstream) => this.printk(level, text, upstream),
+        driverError: (ch, msg, data) => this.driverError(ch, msg, data),
+        enableInterrupts: () => this.interrupts.start(this.kclock.now()),
+      }),
+    );
+    if (early.kind === "panic") {
+      this.die(early.message);
+      return {
+        kind: "panic",
+        message: early.message,
+        atMs: this.kclock.now(),
+        exitCode: PANIC_EXIT_CODE,
+      };
+    }
+
+    this.emit("boot", "do_initcalls", { phase: "initcalls" });
+    await this.probeVmgenid(input);
+    this.probeCounter(input);
+    this.probeVirtioRng();
+    await this.probeMsr();
+
+    this.inKernel(() => this.printk("info", `Run ${INIT_PROCESS} as init process`));
+    this.phaseValue = "running";
+    this.emit("boot", "userspace", { phase: "userspace" });
+    this.openUserspace();
+    return { kind: "running", bootedAtMs: this.kclock.now(), readyAtMs: this.readiness.readyAtMs };
+  }
+
+  /** drivers/virt/vmgenid.c vmgenid_add(): the id in memory, add_device_randomness(). */
+  private async probeVmgenid(input: GuestBootInput): Promise<void> {
+    if (this.spec.vmgenid.mode === "off") return;
+    let id = input.vmgenid;
+    if (!id) {
+      try {
+        id = await this.transport.readVmgenid();
+      } catch (e) {
+        this.inKernel(() => this.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
+        return;
+      }
+    }
+    const bytes = id instanceof Uint8Array ? id : new Uint8Array(0);
+    this.inKernel(() => {
+      this.accounting.add("vmgenid", { requests: 1, bytes: bytes.length });
+      const ch = new VmgenidChannel(this.sink("vmgenid", null, this.coco), () =>
+        this.readVmgenidCounted(),
+      );
+      const r = ch.probe(bytes);
+      if (r.kind === "driver-error") {
+        this.accounting.add("vmgenid", { errors: 1 });
+        this.driverError("vmgenid", `probe failed: ${r.message}`, { code: r.code });
+        return;
+      }
+      this.vmgenid = ch;
+    });
+  }
+
+  /** The VMClock page with VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT (mode "counter"). */
+  private probeCounter(input: GuestBootInput): void {
+    if (this.spec.vmgenid.mode !== "counter") return;
+    this.inKernel(() => {
+      if (!input.vmclockPage) {
+        this.driverError("counter", "no VMClock page at boot: generation counter not available");
+        return;
+      }
+      const ch = new GenerationCounterChannel(
+        this.sink("counter", null, this.coco),
+        input.vmclockPage,
+      );
+      try {
+        ch.probe();
+      } catch (e) {
+        this.accounting.add("counter", { errors: 1 });
+        this.driverError("counter", `probe failed: ${errText(e)}`);
+        return;
+      }
+      this.accounting.add("counter", { requests: 1, bytes: 8 });
+      this.counter = ch;
+    });
+  }
+
+  /** virtio-rng probe_common() + virtrng_scan() -> hwrng_register() with the early read. */
+  private probeVirtioRng(): void {
+    if (!this.spec.virtioRng.enabled) return;
+    this.inKernel(() => {
+      this.attachVirtioRng();
+      this.hwrng!.probeAndRegister();
+    });
+  }
+
+  private attachVirtioRng(): void {
+    const driver = new VirtioRngDriver({
+      sink: this.sink("virtio-rng", "virtio-rng", this.coco),
+      clock: this.kclock,
+      queueSize: this.spec.virtioRng.queueSize,
+      ...(this.virtioQuality !== undefined ? { quality: this.virtioQuality } : {}),
+    });
+    this.hwrng = new HwrngRunner(driver, {
+      post: (desc) => {
+        try {
+          this.transport.virtioPost(desc);
+        } catch (e) {
+          this.accounting.add("virtio-rng", { errors: 1 });
+          this.driverError("virtio-rng", `posting descriptor ${desc.id} failed: ${errText(e)}`);
+        }
+      },
+      event: (e) => this.onHwrngEvent(e),
+      asVirtio: (fn) => this.readiness.as("virtio-rng", fn),
+    });
+  }
+
+  /** The lab's CommonHV RNG MSR driver, when CPUID 4F000000H carries the signature. */
+  private async probeMsr(): Promise<void> {
+    const trusted = this.spec.trust.msr && !this.coco;
+    try {
+      const { result } = await seedFromMsr(
+        this.transport,
+        this.sink("msr", "msr", !trusted),
+        trusted,
+      );
+      this.inKernel(() => {
+        const okReads = result.reads - result.faults;
+        this.accounting.add("msr", {
+          requests: result.reads,
+          bytes: okReads * 8,
+          errors: result.faults,
+        });
+        const line = describeMsrSeed(result, trusted);
+        if (line) this.printk("info", line, false);
+        if (result.faults > 0) {
+          this.driverError("msr", `rdmsr faulted ${result.faults} time(s) on the announced MSR`);
+        }
+        if (result.repeats > 0) {
+          this.driverError("msr", `${result.repeats} repeated value(s): not credited`, {
+            repeats: result.repeats,
+          });
+        }
+      });
+    } catch (e) {
+      this.inKernel(() => {
+        this.accounting.add("msr", { errors: 1 });
+        this.driverError("msr", `CPUID/RDMSR failed: ${errText(e)}`);
+      });
+    }
+  }
+
+  // ---- time ------------------------------------------------------------------------------
+
+  /** Run everything that fell due by clock.now(), each at its own virtual time. */
+  poll(): void {
+    this.inKernel(() => undefined);
+  }
+
+  /** Virtual ms at which poll() is next needed, or null when nothing is pending. */
+  nextWakeAt(): number | null {
+    if (this.phaseValue === "panicked") return null;
+    return this.timeline.nextAt();
+  }
+
+  // ---- hypervisor -> guest ---------------------------------------------------------------
+
+  /** A used buffer on the virtio-rng queue (random_recv_done()). Malformed ones are logged. */
+  onVirtioUsed(id: number, bytes: Uint8Array): void {
+    if (this.phaseValue === "panicked") return;
+    if (!Number.isInteger(id) || id < 0 || !(bytes instanceof Uint8Array)) {
+      this.inKernel(() => {
+        this.accounting.add("virtio-rng", { errors: 1 });
+        this.driverError("virtio-rng", `malformed used element (id ${String(id)})`);
+      });
+      return;
+    }
+    this.inbound.push({ id, bytes: bytes.slice() });
+    this.inKernel(() => undefined);
+  }
+
+  /** ACPI Notify on the vmgenid device: re-read the id; a new one means the VM was forked. */
+  async onAcpiNotify(value: number = ACPI_NOTIFY_VMGENID): Promise<VmgenidNotifyOutcome> {
+    if (this.phaseValue === "panicked") return { kind: "ignored" };
+    const ch = this.vmgenid;
+    if (!ch) {
+      this.inKernel(() =>
+        this.driverError(
+          "vmgenid",
+          `ACPI Notify(0x${value.toString(16)}) without a vmgenid device`,
+        ),
+      );
+      return { kind: "no-device" };
+    }
+    let r: VmGenIdNotifyResult & { bytesRead: number };
+    try {
+      r = await ch.notify(value, (fn) => this.inKernel(() => this.readiness.as(null, fn)));
+    } catch (e) {
+      this.inKernel(() => this.driverError("vmgenid", `re-reading the id failed: ${errText(e)}`));
+      return { kind: "driver-error", code: "BAD_ID_LENGTH", message: errText(e) };
+    }
+    this.inKernel(() => {
+      if (r.kind === "driver-error") {
+        this.accounting.add("vmgenid", { errors: 1 });
+        this.driverError("vmgenid", r.message, { code: r.code });
+      } else if (r.kind === "vmfork") {
+        this.vmfork({
+          at: this.kclock.now(),
+          source: "vmgenid",
+          id: r.id,
+          uevent: r.uevent,
+        });
+      }
+    });
+    return r;
+  }
+
+  /** The hypervisor rewrote the VMClock page (shared memory). */
+  onVmclockPage(bytes: Uint8Array): void {
+    if (this.phaseValue === "panicked") return;
+    if (!(bytes instanceof Uint8Array)) {
+      this.inKernel(() => this.driverError("counter", "VMClock page update is not bytes"));
+      return;
+    }
+    this.counter?.setPage(bytes);
+  }
+
+  // ---- userspace -------------------------------------------------------------------------
+
+  /** getrandom(2). Waits while it would block; EAGAIN / EINVAL as GuestSyscallError. */
+  async getrandom(len: number, flags = 0): Promise<Uint8Array> {
+    const n = lenArg(len);
+    const f = flagsArg(flags);
+    await this.userspace();
+    return this.output(() => this.crng.sysGetrandom(n, f));
+  }
+
+  /** read(2) of /dev/random (getrandom flags 0; O_NONBLOCK gives EAGAIN before READY). */
+  async readRandom(len: number, opts: { nonblock?: boolean } = {}): Promise<Uint8Array> {
+    const n = lenArg(len);
+    const nonblock = opts.nonblock === true;
+    await this.userspace();
+    return this.output(() => this.crng.readRandom(n, { nonblock }));
+  }
+
+  /**
+   * read(2) of /dev/urandom: never EAGAIN. Before READY it first runs
+   * try_to_generate_entropy() (with a usable cycle counter the read waits for READY); else
+   * the "random: <comm>: uninitialized urandom read (<n> bytes read)" warning is logged.
+   */
+  async readUrandom(len: number, opts: { comm?: string } = {}): Promise<Uint8Array> {
+    const n = lenArg(len);
+    const comm = opts.comm ?? "vmrng";
+    if (typeof comm !== "string") throw new GuestKernelError("BAD_ARGUMENT", "comm: string");
+    await this.userspace();
+    return this.output(() => this.crng.readUrandom(n, { comm }));
+  }
+
+  /** read(2) of /dev/hwrng: raw virtio-rng bytes (ENODEV without one; EAGAIN if O_NONBLOCK). */
+  async readHwrng(len: number, opts: { nonblock?: boolean } = {}): Promise<Uint8Array> {
+    const n = lenArg(len);
+    await this.userspace();
+    await this.generationCheck();
+    if (opts.nonblock === true) {
+      return this.inKernel(() => {
+        const b = this.hwrngDev.readNonblock(n);
+        this.hwrng?.pump();
+        return b;
+      });
+    }
+    const p = this.inKernel(() => {
+      const r = this.hwrngDev.readBlocking(n);
+      this.hwrng?.pump();
+      return r;
+    });
+    return Promise.race([p, this.deathGate]);
+  }
+
+  /** /proc/sys/kernel/random/entropy_avail. */
+  get entropyAvail(): number {
+    return this.inKernel(() => this.crng.entropyAvail);
+  }
+
+  /** crng_init. */
+  get crngInit(): CrngInitState {
+    return this.inKernel(() => this.crng.initState);
+  }
+
+  get phase(): GuestPhase {
+    return this.phaseValue;
+  }
+
+  /** Guest RAM as the kernel left it (null before boot). */
+  get memory(): GuestMemory | null {
+    return this.guestMemory;
+  }
+
+  /** dmesg: every line so far, formatted. */
+  dmesg(): string[] {
+    return this.log.lines().map((l) => l.line);
+  }
+
+  logLines(): KernelLogLine[] {
+    return this.log.lines();
+  }
+
+  /** The NEW_VMGENID=1 uevent / a generation-counter change, as userspace would see it. */
+  onVmfork(listener: (n: VmforkNotice) => void): () => void {
+    this.vmforkListeners.add(listener);
+    return () => {
+      this.vmforkListeners.delete(listener);
+    };
+  }
+
+  onEvent(listener: GuestEventListener): () => void {
+    return this.bus.subscribe(listener);
+  }
+
+  /** The most recent events (bounded history). */
+  events(): GuestEvent[] {
+    return this.bus.history();
+  }
+
+  status(): GuestStatus {
+    this.poll();
+    const alive = this.phaseValue !== "panicked";
+    const action = this.hwrng?.action.kind ?? "idle";
+    return {
+      id: this.spec.id,
+      phase: this.phaseValue,
+      uptimeMs: this.kclock.now(),
+      bootStartedAtMs: this.bootStartedAt,
+      crng: {
+        init: this.crng.initState,
+        entropyAvail: this.crng.entropyAvail,
+        generation: this.crng.generation,
+      },
+      readyAtMs: this.readiness.readyAtMs,
+      timeToReadyMs:
+        this.readiness.readyAtMs === null
+          ? null
+          : this.readiness.readyAtMs - (this.bootStartedAt ?? 0),
+      readySource: this.readiness.source,
+      rdrand: {
+        mode: this.spec.rdrand.mode,
+        rdrandEnabled: this.cpu.hasRdrand,
+        rdseedEnabled: this.cpu.hasRdseed,
+      },
+      hwrng: {
+        registered: this.hwrng?.driver.isRegistered ?? false,
+        kthread: alive && action !== "post" ? (action as "wait" | "sleep" | "idle") : "idle",
+        quality: this.hwrng?.driver.quality ?? null,
+      },
+      vmgenid: {
+        mode: this.spec.vmgenid.mode,
+        id: this.vmgenid?.currentId ? toHex(this.vmgenid.currentId) : null,
+      },
+      generationCounter: this.counter?.counter ?? null,
+      interrupts: {
+        perSecond: this.spec.interrupts.perSecond,
+        delivered: this.interrupts.snapshot.delivered,
+      },
+      channels: this.accounting.snapshot([
+        this.cpu.rdrand.accounting(),
+        this.cpu.rdseed.accounting(),
+      ]),
+      panic: this.panicInfo ? { ...this.panicInfo, exitCode: PANIC_EXIT_CODE } : null,
+      logLines: this.log.lines().length,
+    };
+  }
+
+  // ---- snapshot ------------------------------------------------------------------------------
+
+  /** The running kernel as plain data (see snapshot.ts for what is not carried). */
+  serialize(): GuestKernelSnapshot {
+    if (this.phaseValue !== "running") {
+      throw new GuestKernelError(
+        "BAD_SNAPSHOT",
+        `cannot snapshot a guest in phase ${this.phaseValue}`,
+      );
+    }
+    this.poll();
+    return {
+      format: GUEST_SNAPSHOT_FORMAT,
+      version: GUEST_SNAPSHOT_VERSION,
+      takenAtMs: this.kclock.now(),
+      bootStartedAtMs: this.bootStartedAt,
+      commandLine: this.commandLine,
+      crng: this.crng.serialize(),
+      cpuCaps: { rdrand: this.cpu.hasRdrand, rdseed: this.cpu.hasRdseed },
+      interrupts: this.interrupts.snapshot,
+      virtioRngRegistered: this.hwrng?.driver.isRegistered ?? false,
+      vmgenidId: this.vmgenid?.currentId ?? null,
+      generationCounter: this.counter?.counter ?? null,
+      readiness: { readyAtMs: this.readiness.readyAtMs, source: this.readiness.source },
+      channels: this.accounting.snapshot([
+        this.cpu.rdrand.accounting(),
+        this.cpu.rdseed.accounting(),
+      ]),
+      log: { lines: this.log.lines(), dropped: this.log.dropped },
+    };
+  }
+
+  /**
+   * A running kernel from serialize() output: the same CRNG state, drivers resumed with what
+   * the parent had seen (vmgenid this_id, the last generation counter), a fresh virtio-rng
+   * device. `options.clock` should continue from snapshot.takenAtMs. For a clone the
+   * hypervisor has already bumped the counter in `vmclockPage` and written a new vmgenid, so
+   * the clone's first output (counter mode) or the coming ACPI notify reseeds it.
+   */
+  static restore(
+    snapshot: unknown,
+    options: Omit<GuestKernelOptions, "boot">,
+    env: { vmclockPage?: Uint8Array } = {},
+  ): GuestKernel {
+    const s = checkSnapshot(snapshot);
+    const { boot: _ignored, ...rest } = options as GuestKernelOptions;
+    const k = new GuestKernel(rest);
+    k.adopt(s, env);
+    return k;
+  }
+
+  private adopt(s: GuestKernelSnapshot, env: { vmclockPage?: Uint8Array }): void {
+    const restored = Crng.restore(s.crng, {
+      clock: this.kclock,
+      arch: this.arch,
+      maxQueuedEvents: 0,
+    });
+    (this as { crng: Crng }).crng = restored;
+    (this as { commandLine: string }).commandLine = s.commandLine;
+    restored.onEvent((e) => this.onCrngEvent(e));
+    this.kclock.advanceTo(s.takenAtMs);
+    if (!s.cpuCaps.rdrand) this.cpu.clearCap("rdrand");
+    if (!s.cpuCaps.rdseed) this.cpu.clearCap("rdseed");
+    this.interrupts.load(s.interrupts);
+    this.bootStartedAt = s.bootStartedAtMs;
+    this.readiness.readyAtMs = s.readiness.readyAtMs;
+    this.readiness.source =
+      s.readiness.readyAtMs === null ? null : (s.readiness.source ?? "snapshot");
+    this.initState = restored.initState;
+    this.log.load(s.log.lines, s.log.dropped);
+    this.accounting.load(
+      Object.fromEntries(s.channels.map((c) => [c.channel, { ...c, channel: undefined }])),
+    );
+    this.phaseValue = "running";
+    this.inKernel(() => {
+      if (s.vmgenidId && this.spec.vmgenid.mode !== "off") {
+        const sink = this.sink("vmgenid", null, this.coco);
+        const ch = new VmgenidChannel(sink, () => this.readVmgenidCounted());
+        sink.muted = true;
+        ch.restoreId(s.vmgenidId);
+        sink.muted = false;
+        this.vmgenid = ch;
+      }
+      if (s.generationCounter !== null && env.vmclockPage) {
+        const ch = new GenerationCounterChannel(
+          this.sink("counter", null, this.coco),
+          env.vmclockPage,
+        );
+        try {
+          ch.restoreCounter(s.generationCounter, env.vmclockPage);
+          this.counter = ch;
+        } catch (e) {
+          this.driverError("counter", `resuming the generation counter failed: ${errText(e)}`);
+        }
+      }
+      if (s.virtioRngRegistered && this.spec.virtioRng.enabled) {
+        this.attachVirtioRng();
+        this.hwrng!.probeAndRegister();
+      }
+      this.emit("boot", "restored from snapshot", { phase: "restored", takenAtMs: s.takenAtMs });
+    });
+    this.openUserspace();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * Every entry into the kernel: first run what fell due by clock.now() (each at its own
+   * time), then `fn` at that time, then the device deliveries it caused. Re-entrant calls
+   * (a transport answering from inside virtioPost) just run: their deliveries are queued.
+   */
+  private inKernel<T>(fn: () => T): T {
+    if (this.busy) return fn();
+    this.busy = true;
+    try {
+      if (this.phaseValue !== "panicked") {
+        this.timeline.runUntil(this.readOuterClock(), () => this.drainInbound());
+        this.drainInbound();
+      }
+      const r = fn();
+      this.drainInbound();
+      return r;
+    } finally {
+      this.busy = false;
+      this.notifyWake();
+    }
+  }
+
+  private drainInbound(): void {
+    let n = 0;
+    while (this.inbound.length > 0 && this.phaseValue !== "panicked") {
+      if (++n > MAX_DELIVERIES_PER_ENTRY) {
+        if (!this.deliveryCapReported) {
+          this.deliveryCapReported = true;
+          this.driverError(
+            "virtio-rng",
+            `more than ${MAX_DELIVERIES_PER_ENTRY} used buffers in one go; the rest waits`,
+          );
+        }
+        return;
+      }
+      const d = this.inbound.shift()!;
+      this.accounting.add("virtio-rng", { requests: 1, bytes: d.bytes.length });
+      if (!this.hwrng) {
+        this.accounting.add("virtio-rng", { errors: 1 });
+        this.driverError("virtio-rng", `used buffer ${d.id} for a device the guest did not probe`);
+        continue;
+      }
+      this.hwrng.used(d.id, d.bytes);
+      this.hwrngDev.service();
+      this.hwrng.pump();
+    }
+    if (this.inbound.length === 0) this.deliveryCapReported = false;
+  }
+
+  private notifyWake(): void {
+    const t = this.nextWakeAt();
+    if (t === this.lastWake) return;
+    this.lastWake = t;
+    if (!this.onWake) return;
+    try {
+      this.onWake(t);
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
+  }
+
+  private readOuterClock(): number {
+    const t = this.clock.now();
+    if (typeof t !== "number" || !Number.isFinite(t)) {
+      throw new GuestKernelError("BAD_OPTIONS", `clock.now() returned ${String(t)}`);
+    }
+    return t;
+  }
+
+  private sink(
+    channel: GuestChannel,
+    source: ReadinessSource | null,
+    untrusted: boolean,
+  ): ChannelSink {
+    return new ChannelSink(this.crng, this.readiness, this.accounting, {
+      channel,
+      source,
+      untrusted,
+      run: (fn) => this.inKernel(fn),
+    });
+  }
+
+  private userspace(): Promise<void> {
+    return this.phaseValue === "running" ? Promise.resolve() : this.userspaceGate;
+  }
+
+  /**
+   * The output loop every CRNG read goes through: the generation-counter check first, then the
+   * read at the current virtual time; a read that would block waits for READY (the blocked
+   * reader drives jitter entropy) and starts over, check included.
+   */
+  private async output(read: () => Uint8Array): Promise<Uint8Array> {
+    for (;;) {
+      await this.generationCheck();
+      const r = this.inKernel((): Uint8Array | typeof BLOCKED | typeof RETRY => {
+        if (this.phaseValue === "panicked") throw panicError(this.panicInfo?.message);
+        // Something may have run between the check and here: never output across a bump.
+        if (this.counterMoved()) return RETRY;
+        try {
+          return read();
+        } catch (e) {
+          if (e instanceof CrngError) {
+            if (e.code === "WOULD_BLOCK") return BLOCKED;
+            if (e.code === "EAGAIN" || e.code === "EINVAL") {
+              throw new GuestSyscallError(e.code, e.message);
+            }
+          }
+          throw e;
+        }
+      });
+      if (r === RETRY) continue;
+      if (r === BLOCKED) {
+        const ready = this.inKernel(() => this.crng.waitForReady());
+        await Promise.race([ready, this.deathGate]);
+        continue;
+      }
+      return r;
+    }
+  }
+
+  private counterMoved(): boolean {
+    const ch = this.counter;
+    if (!ch) return false;
+    try {
+      return ch.read() !== ch.counter;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Counter mode: read vm_generation_counter; if it moved, add_vmfork_randomness() first. */
+  private async generationCheck(): Promise<void> {
+    const ch = this.counter;
+    if (!ch) return;
+    let r: GenerationCheck;
+    try {
+      r = await ch.check(
+        () => this.generationUniqueBytes(),
+        (fn) => this.inKernel(() => this.readiness.as(null, fn)),
+      );
+    } catch (e) {
+      this.inKernel(() => {
+        this.accounting.add("counter", { errors: 1 });
+        this.driverError("counter", `generation counter unreadable: ${errText(e)}`);
+      });
+      throw new GuestSyscallError("EIO", "generation counter unreadable: refusing to output");
+    }
+    this.accounting.add("counter", { requests: 1, bytes: 8 });
+    if (r.changed) {
+      this.inKernel(() =>
+        this.vmfork({
+          at: this.kclock.now(),
+          source: "counter",
+          previous: r.previous,
+          counter: r.counter,
+        }),
+      );
+    }
+  }
+
+  /** The new generation's vmgenid bytes (what makes sibling clones differ), if there is one. */
+  private async generationUniqueBytes(): Promise<Uint8Array> {
+    if (!this.vmgenid) return new Uint8Array(0);
+    try {
+      return await this.readVmgenidCounted();
+    } catch (e) {
+      this.inKernel(() => this.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
+      return this.vmgenid.currentId ?? new Uint8Array(0);
+    }
+  }
+
+  private async readVmgenidCounted(): Promise<Uint8Array> {
+    const id = await this.transport.readVmgenid();
+    const bytes = id instanceof Uint8Array ? id.slice() : new Uint8Array(0);
+    this.accounting.add("vmgenid", { requests: 1, bytes: bytes.length });
+    return bytes;
+  }
+
+  private vmfork(n: VmforkNotice): void {
+    const what =
+      n.source === "vmgenid"
+        ? `vmgenid changed to ${n.id ? toHex(n.id) : "?"}: ${n.uevent?.env.join(" ") ?? ""}`
+        : `generation counter ${n.previous} -> ${n.counter}`;
+    this.emit("vmfork", what, {
+      source: n.source,
+      ...(n.id ? { id: toHex(n.id) } : {}),
+      ...(n.uevent ? { uevent: n.uevent.env } : {}),
+      ...(n.counter !== undefined ? { counter: n.counter, previous: n.previous } : {}),
+    });
+    for (const l of [...this.vmforkListeners]) {
+      try {
+        l(n);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  private onCrngEvent(e: CrngEvent): void {
+    switch (e.kind) {
+      case "crng-init-done": {
+        this.readiness.initDone(e.at);
+        this.printkAt(e.at, "notice", e.message);
+        const from = this.initState;
+        this.initState = "READY";
+        this.bus.emit({
+          at: e.at,
+          kind: "init-state",
+          message: `crng_init ${from} -> READY (${this.readiness.source})`,
+          data: { from, to: "READY", source: this.readiness.source },
+        });
+        return;
+      }
+      case "crng-early":
+        this.initState = "EARLY";
+        this.bus.emit({
+          at: e.at,
+          kind: "init-state",
+          message: e.message,
+          data: { from: "EMPTY", to: "EARLY", initBits: e.initBits },
+        });
+        return;
+      case "crng-reseed":
+        this.bus.emit({
+          at: e.at,
+          kind: "reseed",
+          message: e.message,
+          data: { reason: e.reason, generation: e.generation },
+        });
+        return;
+      case "jitter-start":
+      case "jitter-unusable":
+        this.bus.emit({
+          at: e.at,
+          kind: "jitter",
+          message: e.message,
+          data: { samplesPerBit: e.samplesPerBit, usable: e.kind === "jitter-start" },
+        });
+        return;
+      default:
+        if (e.printk) this.printkAt(e.at, "notice", e.message);
+    }
+  }
+
+  private onHwrngEvent(e: VirtioRngDriverEvent): void {
+    switch (e.kind) {
+      case "driver-error":
+        this.accounting.add("virtio-rng", { errors: 1 });
+        this.driverError("virtio-rng", e.message, { code: e.code, id: e.id });
+        return;
+      case "early-randomness":
+        this.emit("hwrng", `add_early_randomness: ${e.bytes} bytes`, {
+          bytes: e.bytes,
+          bits: this.coco ? 0 : e.creditedBits,
+        });
+        return;
+      case "credit":
+        this.emit("hwrng", `hwrng_fillfn: ${e.bytes} bytes, sleep ${e.sleepMs} ms`, {
+          bytes: e.bytes,
+          bits: this.coco ? 0 : e.creditedBits,
+          sleepMs: e.sleepMs,
+        });
+        return;
+      case "empty-read":
+        this.emit("hwrng", `hwrng_fillfn: no data, sleep ${e.sleepMs} ms`, {
+          bytes: 0,
+          sleepMs: e.sleepMs,
+        });
+        return;
+    }
+  }
+
+  private printk(level: LogLevel, text: string, upstream = true): void {
+    this.printkAt(this.kclock.now(), level, text, upstream);
+  }
+
+  private printkAt(at: number, level: LogLevel, text: string, upstream = true): void {
+    const l = this.log.push(at, level, text, upstream);
+    this.bus.emit({ at, kind: "log", message: text, data: { level, upstream, line: l.line } });
+  }
+
+  private driverError(channel: string, message: string, data: Record<string, unknown> = {}): void {
+    this.printk("warning", `vmrng: ${channel}: ${message}`, false);
+    this.emit("driver-error", message, { channel, ...data });
+  }
+
+  private emit(kind: GuestEvent["kind"], message: string, data?: Record<string, unknown>): void {
+    this.bus.emit({ at: this.kclock.now(), kind, message, ...(data ? { data } : {}) });
+  }
+
+  private die(message: string): void {
+    const err = panicError(message);
+    this.phaseValue = "panicked";
+    this.panicInfo = { message, atMs: this.kclock.now() };
+    this.timeline.clear();
+    this.interrupts.stop();
+    this.hwrngDev.abort(err);
+    this.emit("panic", `Kernel panic - not syncing: ${message}`, { exitCode: PANIC_EXIT_CODE });
+    this.closeUserspace(err);
+    this.killAll(err);
+    this.notifyWake();
+  }
+}
+
+function panicError(message = "panic"): GuestKernelError {
+  return new GuestKernelError("PANICKED", `the guest kernel panicked: ${message}`);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function lenArg(len: unknown): number {
+  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) {
+    throw new GuestKernelError(
+      "BAD_ARGUMENT",
+      `length must be a non-negative integer, got ${String(len)}`,
+    );
+  }
+  return len;
+}
+
+function flagsArg(flags: unknown): number {
+  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
+    throw new GuestKernelError(
+      "BAD_ARGUMENT",
+      `flags must be an unsigned int, got ${String(flags)}`,
+    );
+  }
+  return flags;
+}
