@@ -31,7 +31,7 @@ describe("boot in the kernel's order", () => {
     expect(idx("Kernel command line:")).toBeLessThan(idx("commonhv_rng:"));
     expect(idx("commonhv_rng:")).toBeLessThan(idx("Run /sbin/init as init process"));
     const bootEvents = kernel.events().filter((e) => e.kind === "boot" || e.kind === "init-state");
-    expect(bootEvents.map((e) => e.kind + ":" + String(e.data?.phase ?? e.data?.to))).toEqual([
+    expect(bootEvents.map((e) => `${e.kind}:${String(e.data?.phase ?? e.data?.to)}`)).toEqual([
       "boot:start_kernel",
       "init-state:READY",
       "boot:initcalls",

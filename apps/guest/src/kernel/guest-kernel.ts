@@ -38,6 +38,7 @@ import { InterruptModel } from "./interrupts.js";
 import { describeMsrSeed, seedFromMsr } from "./msr.js";
 import { checkOptions, type GuestBootInput, type GuestKernelOptions } from "./options.js";
 import { KernelLog, type KernelLogLine, type LogLevel } from "./printk.js";
+import { LineRatelimit } from "./ratelimit.js";
 import { crediting, type ReadinessSource, ReadinessTracker } from "./readiness.js";
 import {
   checkSnapshot,
@@ -98,6 +99,7 @@ export class GuestKernel {
   private readonly log: KernelLog;
   private readonly bus: GuestEventBus;
   private readonly readiness = new ReadinessTracker();
+  private readonly errorLines = new LineRatelimit();
   private readonly accounting = new GuestAccounting();
   private readonly timeline: Timeline;
   private readonly interrupts: InterruptModel;
@@ -984,7 +986,11 @@ export class GuestKernel {
   }
 
   private driverError(channel: string, message: string, data: Record<string, unknown> = {}): void {
-    this.printk("warning", `vmrng: ${channel}: ${message}`, false);
+    const rl = this.errorLines.check(channel, this.kclock.now());
+    if (rl.suppressed > 0) {
+      this.printk("warning", `vmrng: ${channel}: ${rl.suppressed} messages suppressed`, false);
+    }
+    if (rl.print) this.printk("warning", `vmrng: ${channel}: ${message}`, false);
     this.emit("driver-error", message, { channel, ...data });
   }
 
