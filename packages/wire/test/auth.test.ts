@@ -53,14 +53,18 @@ describe("auth at the HTTP upgrade", () => {
 
   it("accepts the right token for the claimed identity", async () => {
     const { rejected } = await setup();
-    expect(await attempt(lab.server.url, { ...guest, Authorization: `Bearer ${lab.guestToken}` })).toBe("open");
+    expect(
+      await attempt(lab.server.url, { ...guest, Authorization: `Bearer ${lab.guestToken}` }),
+    ).toBe("open");
     expect(rejected).toEqual([]);
   });
 
   it("answers 401 before the upgrade for a missing token", async () => {
     const { rejected, links } = await setup();
     expect(await attempt(lab.server.url, guest)).toBe(401);
-    expect(rejected).toMatchObject([{ stage: "upgrade", status: 401, message: "missing bearer token" }]);
+    expect(rejected).toMatchObject([
+      { stage: "upgrade", status: 401, message: "missing bearer token" },
+    ]);
     expect(links).toEqual([]);
   });
 
@@ -84,8 +88,16 @@ describe("auth at the HTTP upgrade", () => {
   it("answers 401 for a valid token used as another node or role", async () => {
     const { rejected, links } = await setup();
     const auth = { Authorization: `Bearer ${lab.guestToken}` };
-    expect(await attempt(lab.server.url, { ...auth, [ROLE_HEADER]: "guest", [NODE_HEADER]: "vm-2" })).toBe(401);
-    expect(await attempt(lab.server.url, { ...auth, [ROLE_HEADER]: "hypervisor", [NODE_HEADER]: "vm-1" })).toBe(401);
+    expect(
+      await attempt(lab.server.url, { ...auth, [ROLE_HEADER]: "guest", [NODE_HEADER]: "vm-2" }),
+    ).toBe(401);
+    expect(
+      await attempt(lab.server.url, {
+        ...auth,
+        [ROLE_HEADER]: "hypervisor",
+        [NODE_HEADER]: "vm-1",
+      }),
+    ).toBe(401);
     expect(await attempt(lab.server.url, auth)).toBe(401); // no claimed identity at all
     expect(rejected.map((r) => r.message)).toEqual([
       "claimed identity is outside the token's scope",
@@ -98,7 +110,11 @@ describe("auth at the HTTP upgrade", () => {
   it("answers 401 for a revoked token", async () => {
     await setup();
     const token = lab.tokens.issue({ role: "guest", node: "vm-3" });
-    const headers = { [ROLE_HEADER]: "guest", [NODE_HEADER]: "vm-3", Authorization: `Bearer ${token}` };
+    const headers = {
+      [ROLE_HEADER]: "guest",
+      [NODE_HEADER]: "vm-3",
+      Authorization: `Bearer ${token}`,
+    };
     expect(await attempt(lab.server.url, headers)).toBe("open");
     expect(lab.tokens.revoke(token)).toBe(true);
     expect(await attempt(lab.server.url, headers)).toBe(401);
@@ -162,7 +178,9 @@ describe("tokens", () => {
     expect(reg.verify(undefined)).toBeUndefined();
     expect(reg.verify("short")).toBeUndefined();
     expect(() => reg.add("short", { role: "guest", node: "vm-1" })).toThrow(TypeError);
-    expect(() => reg.add(generateToken(), { role: "root" as never, node: "vm-1" })).toThrow(TypeError);
+    expect(() => reg.add(generateToken(), { role: "root" as never, node: "vm-1" })).toThrow(
+      TypeError,
+    );
     expect(() => reg.add(generateToken(), { role: "guest", node: "../etc" })).toThrow(TypeError);
     expect(reg.size).toBe(2);
   });

@@ -144,7 +144,10 @@ describe("catalogue", () => {
     const { t: _t, ...untagged } = SAMPLES["vm.start"];
     expect(expectWireError(() => validateMessage(untagged), "E_SCHEMA").path).toBe("/t");
     expectWireError(() => validateMessage({ ...SAMPLES["vm.start"], t: 5 }), "E_SCHEMA");
-    const unknown = expectWireError(() => validateMessage({ t: "vm.explode", id: 77 }), "E_UNKNOWN_TYPE");
+    const unknown = expectWireError(
+      () => validateMessage({ t: "vm.explode", id: 77 }),
+      "E_UNKNOWN_TYPE",
+    );
     expect(unknown.requestId).toBe(77);
     expectWireError(() => validateMessage(null), "E_SCHEMA");
     expectWireError(() => validateMessage([1, 2]), "E_SCHEMA");

@@ -37,7 +37,15 @@ afterEach(() => {
 
 describe("codec: integers", () => {
   it("keeps u64 above 2^53 exact and small bigints as bigint", () => {
-    for (const v of [0n, 1n, 127n, (1n << 53n) + 1n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n]) {
+    for (const v of [
+      0n,
+      1n,
+      127n,
+      (1n << 53n) + 1n,
+      (1n << 63n) - 1n,
+      1n << 63n,
+      (1n << 64n) - 1n,
+    ]) {
       const msg = { t: "gencounter.value", re: 1, counter: v } as const;
       const back = codec.decode(codec.encode(msg));
       expect(back).toEqual(msg);
@@ -50,7 +58,19 @@ describe("codec: integers", () => {
     const frame = mp(0x83, "t", "gencounter.value", "re", 5, "counter", 7);
     expect(codec.decode(frame)).toEqual({ t: "gencounter.value", re: 5, counter: 7n });
     // and as uint32
-    const frame32 = mp(0x83, "t", "gencounter.value", "re", 5, "counter", 0xce, 0xff, 0xff, 0xff, 0xff);
+    const frame32 = mp(
+      0x83,
+      "t",
+      "gencounter.value",
+      "re",
+      5,
+      "counter",
+      0xce,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+    );
     expect(codec.decode(frame32)).toEqual({ t: "gencounter.value", re: 5, counter: 0xffff_ffffn });
   });
 
@@ -71,7 +91,11 @@ describe("codec: integers", () => {
   });
 
   it("leaves bigints inside open event data alone", () => {
-    const msg = { ...SAMPLES.event, vtimeMs: 3, data: { big: 5n, small: 5, bytes: new Uint8Array([1]) } };
+    const msg = {
+      ...SAMPLES.event,
+      vtimeMs: 3,
+      data: { big: 5n, small: 5, bytes: new Uint8Array([1]) },
+    };
     const back = codec.decode(codec.encode(msg)) as typeof msg;
     expect(back.data).toEqual({ big: 5n, small: 5, bytes: new Uint8Array([1]) });
   });
@@ -198,14 +222,33 @@ describe("codec: what the scanner refuses", () => {
   it("accepts the same shapes once they are well-formed (the scanner is not over-strict)", () => {
     // map16 header, str8 key, negative fixint, float32, nil inside an open object
     const frame = mp(
-      0xde, 0x00, 0x07,
-      0xd9, 1, 0x74, "event",
-      "node", "vm-1",
-      "vtimeMs", 0xca, 0x3f, 0x80, 0x00, 0x00,
-      "kind", "k",
-      "level", "info",
-      "message", "m",
-      "data", 0x82, "neg", 0xff, "nil", 0xc0,
+      0xde,
+      0x00,
+      0x07,
+      0xd9,
+      1,
+      0x74,
+      "event",
+      "node",
+      "vm-1",
+      "vtimeMs",
+      0xca,
+      0x3f,
+      0x80,
+      0x00,
+      0x00,
+      "kind",
+      "k",
+      "level",
+      "info",
+      "message",
+      "m",
+      "data",
+      0x82,
+      "neg",
+      0xff,
+      "nil",
+      0xc0,
     );
     expect(codec.decode(frame)).toEqual({
       t: "event",

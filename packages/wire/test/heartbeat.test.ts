@@ -53,7 +53,15 @@ describe("heartbeat", () => {
     const codec = new Codec();
     wss.on("connection", (ws) => {
       ws.once("message", () => {
-        ws.send(codec.encode({ t: "welcome", version: 1, role: "hypervisor", node: "hv-x", heartbeatMs: INTERVAL }));
+        ws.send(
+          codec.encode({
+            t: "welcome",
+            version: 1,
+            role: "hypervisor",
+            node: "hv-x",
+            heartbeatMs: INTERVAL,
+          }),
+        );
       });
       cleanup.push(() => ws.terminate());
     });

@@ -1,8 +1,8 @@
 import { WebSocket } from "ws";
 import {
   Codec,
-  connectLink,
   type ConnectOptions,
+  connectLink,
   createLinkServer,
   type Link,
   type LinkClient,
@@ -35,10 +35,7 @@ export async function startLab(
   return { tokens, server, guestToken, cleanup };
 }
 
-export function connectGuest(
-  lab: Lab,
-  options: Partial<ConnectOptions> = {},
-): LinkClient {
+export function connectGuest(lab: Lab, options: Partial<ConnectOptions> = {}): LinkClient {
   const client = connectLink({
     url: lab.server.url,
     token: lab.guestToken,
@@ -58,7 +55,10 @@ export function next<A extends unknown[]>(
   timeoutMs = 5000,
 ): Promise<A> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${event} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     emitter.once(event, (...args: unknown[]) => {
       clearTimeout(timer);
       resolve(args as A);
@@ -71,7 +71,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `cond` until true or the deadline passes. */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+export async function until(
+  cond: () => boolean,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -92,7 +96,13 @@ export class RawPeer {
   closeCode: number | undefined;
   readonly closed: Promise<number>;
 
-  constructor(url: string, token: string | undefined, role: RoleName, node: string, wsOptions: object = {}) {
+  constructor(
+    url: string,
+    token: string | undefined,
+    role: RoleName,
+    node: string,
+    wsOptions: object = {},
+  ) {
     const headers: Record<string, string> = { [ROLE_HEADER]: role, [NODE_HEADER]: node };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     this.ws = new WebSocket(url, { headers, perMessageDeflate: false, ...wsOptions });

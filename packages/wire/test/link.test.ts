@@ -9,7 +9,16 @@ import {
   TokenRegistry,
   WireError,
 } from "../src/index.js";
-import { connectGuest, type Lab, next, nextLink, RawPeer, sleep, startLab, until } from "./helpers.js";
+import {
+  connectGuest,
+  type Lab,
+  next,
+  nextLink,
+  RawPeer,
+  sleep,
+  startLab,
+  until,
+} from "./helpers.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -81,7 +90,14 @@ describe("link: requests and one-way messages", () => {
       t: "boot.params",
       bootParams: new Uint8Array(4096),
       setupData: [],
-      cpu: { cpus: 1, rdrand: { mode: "ok" }, coco: false, trustCpu: true, trustBootloader: true, trustMsr: false },
+      cpu: {
+        cpus: 1,
+        rdrand: { mode: "ok" },
+        coco: false,
+        trustCpu: true,
+        trustBootloader: true,
+        trustMsr: false,
+      },
       devices: {
         virtioRng: { present: true, queueSize: 8 },
         msr: { present: false, index: 0, writable: false },

@@ -1,6 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Link, type MessageOf, PACKR_OPTIONS, WireError } from "../src/index.js";
+import { type Link, type MessageOf, PACKR_OPTIONS, type WireError } from "../src/index.js";
 import { connectGuest, type Lab, nextLink, RawPeer, startLab } from "./helpers.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -64,7 +64,14 @@ describe("malformed frames", () => {
 
   it("refuses a second hello after the handshake", async () => {
     const { raw, link } = await labWithRaw();
-    raw.sendMsg({ t: "hello", minVersion: 1, maxVersion: 1, role: "guest", node: "vm-1", software: "x" });
+    raw.sendMsg({
+      t: "hello",
+      minVersion: 1,
+      maxVersion: 1,
+      role: "guest",
+      node: "vm-1",
+      software: "x",
+    });
     const err = (await raw.waitFor((m) => isError(m))) as MessageOf<"error">;
     expect(err.code).toBe("E_INVALID");
     expect(link.state).toBe("open");

@@ -81,7 +81,11 @@ function* fieldMutations(
   switch (kind) {
     case "String":
       if (typeof schema.maxLength === "number") {
-        yield { what: `string too long at ${p}`, path: p, apply: set(keys, "a".repeat(schema.maxLength + 1)) };
+        yield {
+          what: `string too long at ${p}`,
+          path: p,
+          apply: set(keys, "a".repeat(schema.maxLength + 1)),
+        };
       }
       if (typeof schema.minLength === "number" && schema.minLength > 0) {
         yield { what: `string too short at ${p}`, path: p, apply: set(keys, "") };
@@ -115,7 +119,11 @@ function* fieldMutations(
         yield { what: `number below min at ${p}`, path: p, apply: set(keys, schema.minimum - 1) };
       }
       if (typeof schema.exclusiveMinimum === "number") {
-        yield { what: `number at exclusive min ${p}`, path: p, apply: set(keys, schema.exclusiveMinimum) };
+        yield {
+          what: `number at exclusive min ${p}`,
+          path: p,
+          apply: set(keys, schema.exclusiveMinimum),
+        };
       }
       if (kind === "Integer") {
         yield { what: `fraction at ${p}`, path: p, apply: set(keys, 1.5) };
@@ -123,7 +131,11 @@ function* fieldMutations(
       return;
     case "BigInt":
       if (typeof schema.exclusiveMaximum === "bigint") {
-        yield { what: `bigint at exclusive max ${p}`, path: p, apply: set(keys, schema.exclusiveMaximum) };
+        yield {
+          what: `bigint at exclusive max ${p}`,
+          path: p,
+          apply: set(keys, schema.exclusiveMaximum),
+        };
       }
       if (typeof schema.minimum === "bigint") {
         yield { what: `bigint below min ${p}`, path: p, apply: set(keys, schema.minimum - 1n) };
@@ -136,7 +148,10 @@ function* fieldMutations(
         yield {
           what: `array too long at ${p}`,
           path: p,
-          apply: set(keys, Array.from({ length: schema.maxItems + 1 }, () => structuredClone(item))),
+          apply: set(
+            keys,
+            Array.from({ length: schema.maxItems + 1 }, () => structuredClone(item)),
+          ),
         };
       }
       if (item !== undefined) yield* fieldMutations(schema.items as TSchema, item, [...keys, 0]);
@@ -153,7 +168,11 @@ function* fieldMutations(
         for (let i = 0; i <= schema.maxProperties; i++) big[`k${i}`] = i;
         yield { what: `record too big at ${p}`, path: p, apply: set(keys, big) };
       }
-      yield { what: `record key off-pattern at ${p}`, path: p, apply: set(keys, { "bad key!": 1 }) };
+      yield {
+        what: `record key off-pattern at ${p}`,
+        path: p,
+        apply: set(keys, { "bad key!": 1 }),
+      };
       return;
     default:
       return;
@@ -182,7 +201,9 @@ function wrongTypeValue(schema: TSchema): { v: unknown } | typeof NONE {
     case "Record":
       return { v: ["x"] };
     case "Literal":
-      return { v: typeof schema.const === "number" ? schema.const + 1 : `${String(schema.const)}-x` };
+      return {
+        v: typeof schema.const === "number" ? schema.const + 1 : `${String(schema.const)}-x`,
+      };
     case "Union":
       // enums of literals; the open value type (with $id) accepts every encodable value
       return schema.$id === undefined ? { v: "not-a-member" } : NONE;

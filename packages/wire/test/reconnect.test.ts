@@ -6,7 +6,7 @@ import {
   DEFAULT_BACKOFF,
   type Link,
   TokenRegistry,
-  WireError,
+  type WireError,
 } from "../src/index.js";
 import { connectGuest, next, sleep, startLab, until } from "./helpers.js";
 
@@ -41,26 +41,43 @@ describe("reconnect", () => {
     client.on("state", (s) => states.push(s));
     // handlers registered on the client survive reconnects
     client.handle("vmgenid.notify", () => {});
-    client.handle("guest.save", () => ({ t: "guest.state", state: new Uint8Array([7]), vtimeMs: 1 }));
+    client.handle("guest.save", () => ({
+      t: "guest.state",
+      state: new Uint8Array([7]),
+      vtimeMs: 1,
+    }));
     await client.opened();
-    expect((await client.request({ t: "echo", data: new Uint8Array([1]) })).data).toEqual(new Uint8Array([1]));
+    expect((await client.request({ t: "echo", data: new Uint8Array([1]) })).data).toEqual(
+      new Uint8Array([1]),
+    );
 
     await lab.server.close();
     await until(() => states.some((s) => s.state === "reconnecting"), 2000, "reconnecting");
     // requests fail fast while there is no link
-    const err = await client.request({ t: "echo", data: new Uint8Array(1) }).catch((e: unknown) => e);
+    const err = await client
+      .request({ t: "echo", data: new Uint8Array(1) })
+      .catch((e: unknown) => e);
     expect((err as WireError).code).toBe("E_CLOSED");
     // let a few attempts fail against the closed port
-    await until(() => states.filter((s) => s.state === "reconnecting").length >= 3, 3000, "retries");
+    await until(
+      () => states.filter((s) => s.state === "reconnecting").length >= 3,
+      3000,
+      "retries",
+    );
 
     const server2 = await createLinkServer({ role: "hypervisor", node: "hv-1", tokens, port });
     cleanup.push(() => server2.close());
     server2.handle("echo", (m) => ({ t: "echo.reply", data: m.data.map((b) => b + 1) }));
     const linkOnServer = next<[Link]>(server2, "link", 5000);
     await until(() => client.state === "open", 5000, "reopen");
-    expect((await client.request({ t: "echo", data: new Uint8Array([1]) })).data).toEqual(new Uint8Array([2]));
+    expect((await client.request({ t: "echo", data: new Uint8Array([1]) })).data).toEqual(
+      new Uint8Array([2]),
+    );
     const [serverLink] = await linkOnServer;
-    expect(await serverLink.request({ t: "guest.save" })).toMatchObject({ t: "guest.state", state: new Uint8Array([7]) });
+    expect(await serverLink.request({ t: "guest.save" })).toMatchObject({
+      t: "guest.state",
+      state: new Uint8Array([7]),
+    });
 
     const delays = states.filter((s) => s.state === "reconnecting").map((s) => s.delayMs);
     // random()=0.5, jitter 0.5 → 75% of 40, 80, 160, 160, ...

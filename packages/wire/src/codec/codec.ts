@@ -15,20 +15,20 @@ import { validateMessage } from "./validate.js";
  * - int64AsType: "bigint" → uint64/int64 decode as bigint, so u64 > 2^53 is exact; msgpackr
  *   writes every bigint as int64/uint64, so bigints round-trip as bigints, small ones included.
  * - moreTypes / structuredClone / bundleStrings: off → no extension types are produced.
- * - skipValues [undefined] → an optional field set to `undefined` is omitted (msgpackr would
- *   otherwise write an extension for it, which peers refuse).
+ * - no skipValues: the validator already returns a copy without `undefined` fields when a
+ *   caller set an optional one to undefined, so the encoder never meets one (and stays on
+ *   msgpackr's fast object path; skipValues costs a per-key scan on every message).
  * - copyBuffers: true, fed a plain Uint8Array view → every decoded binary is a plain Uint8Array
  *   with its own ArrayBuffer: nothing aliases the receive buffer.
  * - useToJSON: false → an object's own fields are encoded, never a toJSON() projection.
  */
-export const PACKR_OPTIONS: Readonly<Options & { skipValues: readonly unknown[] }> = Object.freeze({
+export const PACKR_OPTIONS: Readonly<Options> = Object.freeze({
   useRecords: false,
   mapsAsObjects: true,
   moreTypes: false,
   structuredClone: false,
   bundleStrings: false,
   useToJSON: false,
-  skipValues: [undefined],
 });
 
 export const UNPACKR_OPTIONS: Readonly<Options> = Object.freeze({
@@ -54,8 +54,7 @@ export class Codec {
 
   constructor(limits: Partial<CodecLimits> = {}) {
     this.limits = resolveLimits(limits);
-    const packrOptions = { ...PACKR_OPTIONS, skipValues: [undefined] };
-    this.#packr = new Packr(packrOptions);
+    this.#packr = new Packr({ ...PACKR_OPTIONS });
     this.#unpackr = new Unpackr({ ...UNPACKR_OPTIONS });
   }
 
@@ -65,10 +64,10 @@ export class Codec {
    * bytes stay valid (msgpackr never reuses a region it handed out).
    */
   encode(msg: Message): Uint8Array {
-    validateMessage(msg);
+    const checked = validateMessage(msg, { dropUndefined: true });
     let frame: Uint8Array;
     try {
-      frame = this.#packr.pack(msg);
+      frame = this.#packr.pack(checked);
     } catch (cause) {
       throw new WireError("E_SCHEMA", `${msg.t}: cannot encode: ${(cause as Error).message}`, {
         cause,
@@ -95,7 +94,7 @@ export class Codec {
     } catch (cause) {
       throw new WireError("E_DECODE", `undecodable frame: ${(cause as Error).message}`, { cause });
     }
-    return validateMessage(value, true);
+    return validateMessage(value, { normalise: true });
   }
 }
 

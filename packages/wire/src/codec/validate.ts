@@ -1,6 +1,8 @@
 import { Kind, type TObject, type TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler, type ValueError } from "@sinclair/typebox/compiler";
-import { isMessageType, type Message, schemaOf } from "../catalogue/registry.js";
+import { TypeSystemPolicy } from "@sinclair/typebox/system";
+import type { Message } from "../catalogue/registry.js";
+import { schemaOf } from "../catalogue/registry.js";
 import { WireError } from "../errors.js";
 import { normaliseIntegers } from "./normalise.js";
 
@@ -8,15 +10,29 @@ import { normaliseIntegers } from "./normalise.js";
  * Compiled validators, one per message type, built on first use (compiling all ~60 at import
  * would cost every process startup for types it may never see). Dispatch is by `t`, so a check
  * runs one schema, not a 60-way union.
+ *
+ * They are compiled with exact optional properties: an optional field is either absent or valid,
+ * never `undefined` (MessagePack has no undefined; a frame never carries one). The policy is a
+ * TypeBox global, so it is switched on only around our own compile and error calls.
  */
 const checkers = new Map<string, TypeCheck<TObject>>();
+
+function withExactOptional<R>(fn: () => R): R {
+  const previous = TypeSystemPolicy.ExactOptionalPropertyTypes;
+  TypeSystemPolicy.ExactOptionalPropertyTypes = true;
+  try {
+    return fn();
+  } finally {
+    TypeSystemPolicy.ExactOptionalPropertyTypes = previous;
+  }
+}
 
 function checkerFor(t: string): TypeCheck<TObject> | undefined {
   let c = checkers.get(t);
   if (c === undefined) {
     const schema = schemaOf(t);
     if (schema === undefined) return undefined;
-    c = TypeCompiler.Compile(schema);
+    c = withExactOptional(() => TypeCompiler.Compile(schema));
     checkers.set(t, c);
   }
   return c;
@@ -31,42 +47,57 @@ export function isMessage(value: unknown): value is Message {
   return c?.Check(value) === true;
 }
 
+export interface ValidateOptions {
+  /** Decoding: repair integer-width differences another encoder may introduce (normalise.ts). */
+  normalise?: boolean;
+  /**
+   * Encoding: accept optional fields set to `undefined` by returning a copy without them
+   * (TypeScript lets callers write `{ timeoutMs: maybe }`; the frame simply omits the field).
+   */
+  dropUndefined?: boolean;
+}
+
 /**
- * Validates `value` as a catalogue message and returns it typed. Throws WireError E_SCHEMA
- * naming the first offending field and what it expected, or E_UNKNOWN_TYPE. With `normalise`,
- * integer-width differences (see normalise.ts) are repaired first when the fast check fails.
+ * Validates `value` as a catalogue message and returns it typed (a copy when `dropUndefined`
+ * removed fields). Throws WireError E_SCHEMA naming the first offending field and what it
+ * expected, or E_UNKNOWN_TYPE. Both repairs run only after the fast check failed.
  */
-export function validateMessage(value: unknown, normalise = false): Message {
+export function validateMessage(value: unknown, options: ValidateOptions = {}): Message {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new WireError("E_SCHEMA", "message: expected an object");
   }
   const record = value as Record<string, unknown>;
   const t = record.t;
-  const requestId = readRequestId(record);
   if (typeof t !== "string") {
     throw new WireError("E_SCHEMA", "message: /t: expected a message type string", {
       path: "/t",
-      requestId,
+      requestId: readRequestId(record),
     });
   }
-  const checker = checkerFor(t);
-  if (checker === undefined || !isMessageType(t)) {
+  const checker = checkers.get(t) ?? checkerFor(t);
+  if (checker === undefined) {
     throw new WireError(
       "E_UNKNOWN_TYPE",
       `unknown message type ${JSON.stringify(t.slice(0, 64))}`,
-      {
-        requestId,
-      },
+      { requestId: readRequestId(record) },
     );
   }
   if (checker.Check(value)) return value as Message;
-  if (normalise) {
-    normaliseIntegers(checker.Schema(), value);
-    if (checker.Check(value)) return value as Message;
+  let candidate: unknown = value;
+  if (options.dropUndefined) {
+    candidate = withoutUndefined(value);
+    if (checker.Check(candidate)) return candidate as Message;
   }
-  const first = checker.Errors(value).First();
+  if (options.normalise) {
+    normaliseIntegers(checker.Schema(), candidate);
+    if (checker.Check(candidate)) return candidate as Message;
+  }
+  const first = withExactOptional(() => checker.Errors(candidate).First());
   const path = first?.path || "/";
-  throw new WireError("E_SCHEMA", `${t}: ${path}: ${describe(first)}`, { path, requestId });
+  throw new WireError("E_SCHEMA", `${t}: ${path}: ${describe(first)}`, {
+    path,
+    requestId: readRequestId(record),
+  });
 }
 
 /** The request id of a (possibly invalid) message, if it carries a well-formed one. */
@@ -75,6 +106,17 @@ export function readRequestId(record: Record<string, unknown>): number | undefin
   return typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= 0xffff_ffff
     ? id
     : undefined;
+}
+
+/** A copy of plain objects and arrays with undefined-valued properties left out. */
+function withoutUndefined(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutUndefined);
+  if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== Object.prototype) {
+    return v; // scalars, Uint8Array, anything exotic: kept as is (and judged by the schema)
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = withoutUndefined(x);
+  return out;
 }
 
 function describe(error: ValueError | undefined): string {
