@@ -158,7 +158,14 @@ export class RawPeer {
   /** Waits until a received message satisfies `pred`, and returns it. */
   async waitFor(pred: (m: Message) => boolean, timeoutMs = 5000): Promise<Message> {
     let found: Message | undefined;
-    await until(() => (found = this.received.find(pred)) !== undefined, timeoutMs, "message");
+    await until(
+      () => {
+        found = this.received.find(pred);
+        return found !== undefined;
+      },
+      timeoutMs,
+      "message",
+    );
     return found!;
   }
 
