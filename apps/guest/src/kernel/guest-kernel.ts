@@ -1,27 +1,20 @@
 import type { GuestSpec } from "@vmrng/cluster";
-import {
-  type Clock,
-  Crng,
-  CrngError,
-  type CrngEvent,
-  type CrngInitState,
-  DEFAULT_UTSNAME,
-} from "@vmrng/crng";
+import { type Clock, Crng, type CrngInitState, DEFAULT_UTSNAME } from "@vmrng/crng";
 import {
   ACPI_NOTIFY_VMGENID,
-  type GenerationCheck,
   type GuestMemory,
   toHex,
   VirtioRngDriver,
-  type VirtioRngDriverEvent,
   type VmGenIdNotifyResult,
   type X86Cpu,
 } from "@vmrng/devices";
 import { GuestAccounting, type GuestChannel } from "./accounting.js";
 import { buildCpu, GuestArch } from "./arch.js";
+import { errText, flagsArg, lenArg } from "./args.js";
 import { loadGuestMemory } from "./boot-image.js";
 import { ChannelSink } from "./channel-sink.js";
 import { commandLineFor, effectiveTrustCpu } from "./command-line.js";
+import { KernelConsole } from "./console.js";
 import {
   DEFAULT_MAX_EVENTS,
   DEFAULT_MAX_LOG_LINES,
@@ -29,16 +22,17 @@ import {
   PANIC_EXIT_CODE,
 } from "./constants.js";
 import { runEarlyBoot } from "./early-boot.js";
-import { GuestKernelError, GuestSyscallError } from "./errors.js";
+import { GuestKernelError } from "./errors.js";
 import { type GuestEvent, GuestEventBus, type GuestEventListener } from "./events.js";
 import { GenerationCounterChannel } from "./gencounter.js";
 import { HwrngRunner } from "./hwrng.js";
 import { HwrngDevice } from "./hwrng-dev.js";
 import { InterruptModel } from "./interrupts.js";
+import { crngEventHandler, hwrngEventHandler } from "./kernel-events.js";
 import { describeMsrSeed, seedFromMsr } from "./msr.js";
 import { checkOptions, type GuestBootInput, type GuestKernelOptions } from "./options.js";
-import { KernelLog, type KernelLogLine, type LogLevel } from "./printk.js";
-import { LineRatelimit } from "./ratelimit.js";
+import { OutputGate } from "./output-gate.js";
+import { KernelLog, type KernelLogLine } from "./printk.js";
 import { crediting, type ReadinessSource, ReadinessTracker } from "./readiness.js";
 import {
   checkSnapshot,
@@ -49,35 +43,26 @@ import {
 import type { GuestPhase, GuestStatus } from "./status.js";
 import { KernelClock, Timeline } from "./timeline.js";
 import type { GuestTransport } from "./transport.js";
+import { type VmforkNotice, VmforkNotifier } from "./vmfork.js";
 import { VmgenidChannel } from "./vmgenid.js";
 
 export type BootResult =
   | { kind: "running"; bootedAtMs: number; readyAtMs: number | null }
   | { kind: "panic"; message: string; atMs: number; exitCode: typeof PANIC_EXIT_CODE };
 
-/** What a userspace vmfork subscriber learns (the NEW_VMGENID=1 uevent, or a counter change). */
-export interface VmforkNotice {
-  at: number;
-  source: "vmgenid" | "counter";
-  /** vmgenid: the new 16-byte id. */
-  id?: Uint8Array;
-  /** vmgenid: the uevent udev would see. */
-  uevent?: { action: "change"; env: string[] };
-  /** counter: vm_generation_counter before and after. */
-  previous?: bigint;
-  counter?: bigint;
-}
+export type { VmforkNotice };
 
 export type VmgenidNotifyOutcome =
   | (VmGenIdNotifyResult & { bytesRead?: number })
+  /** No vmgenid device was probed (mode "off", or its probe failed). */
   | { kind: "no-device" }
+  /** Re-reading the id through the transport failed. */
+  | { kind: "transport-error"; message: string }
+  /** The kernel has panicked. */
   | { kind: "ignored" };
 
 /** Deliveries handled in one go before the rest waits for the next entry (hostile devices). */
 const MAX_DELIVERIES_PER_ENTRY = 10_000;
-
-const BLOCKED = Symbol("blocked");
-const RETRY = Symbol("retry");
 
 /**
  * One emulated Linux x86 guest kernel: boot, the entropy drivers, the CRNG and the userspace
@@ -97,9 +82,10 @@ export class GuestKernel {
   private readonly transport: GuestTransport;
   private readonly arch: GuestArch;
   private readonly log: KernelLog;
-  private readonly bus: GuestEventBus;
+  private readonly con: KernelConsole;
+  private readonly vmforks: VmforkNotifier;
+  private readonly gate: OutputGate;
   private readonly readiness = new ReadinessTracker();
-  private readonly errorLines = new LineRatelimit();
   private readonly accounting = new GuestAccounting();
   private readonly timeline: Timeline;
   private readonly interrupts: InterruptModel;
@@ -121,8 +107,6 @@ export class GuestKernel {
   private deliveryCapReported = false;
   private lastWake: number | null = null;
   private timerLabel: ReadinessSource | null = null;
-  private initState: CrngInitState = "EMPTY";
-  private readonly vmforkListeners = new Set<(n: VmforkNotice) => void>();
   private readonly userspaceGate: Promise<void>;
   private openUserspace!: () => void;
   private closeUserspace!: (e: Error) => void;
@@ -141,7 +125,12 @@ export class GuestKernel {
     this.commandLine = options.boot?.commandLine ?? commandLineFor(options.spec);
     this.kclock = new KernelClock(this.readOuterClock());
     this.log = new KernelLog(options.maxLogLines ?? DEFAULT_MAX_LOG_LINES);
-    this.bus = new GuestEventBus(options.maxEvents ?? DEFAULT_MAX_EVENTS);
+    this.con = new KernelConsole(
+      this.kclock,
+      this.log,
+      new GuestEventBus(options.maxEvents ?? DEFAULT_MAX_EVENTS),
+    );
+    this.vmforks = new VmforkNotifier(this.con);
     this.cpu = buildCpu(options.spec, options.randomBytes, this.kclock);
     this.arch = new GuestArch(this.cpu, options.tsc);
     this.crng = new Crng({
@@ -160,7 +149,7 @@ export class GuestKernel {
         ? { vdsoBatchBlocks: options.crng.vdsoBatchBlocks }
         : {}),
     });
-    this.crng.onEvent((e) => this.onCrngEvent(e));
+    this.crng.onEvent(crngEventHandler(this.con, this.readiness, "EMPTY"));
     this.timeline = new Timeline(this.kclock);
     this.interrupts = new InterruptModel(
       options.spec.interrupts.perSecond,
@@ -193,6 +182,20 @@ export class GuestKernel {
       this.killAll = reject;
     });
     this.deathGate.catch(() => undefined);
+    this.gate = new OutputGate({
+      crng: () => this.crng,
+      counter: () => this.counter,
+      uniqueBytes: () => this.generationUniqueBytes(),
+      inKernel: (fn) => this.inKernel(fn),
+      console: this.con,
+      accounting: this.accounting,
+      vmfork: (n) => this.vmforks.notify(n),
+      now: () => this.kclock.now(),
+      death: this.deathGate,
+      assertAlive: () => {
+        if (this.phaseValue === "panicked") throw panicError(this.panicInfo?.message);
+      },
+    });
   }
 
   // ---- boot ------------------------------------------------------------------------------
@@ -214,7 +217,7 @@ export class GuestKernel {
     this.phaseValue = "booting";
     this.kclock.advanceTo(this.readOuterClock());
     this.bootStartedAt = this.kclock.now();
-    this.emit("boot", "start_kernel", { phase: "start_kernel" });
+    this.con.emit("boot", "start_kernel", { phase: "start_kernel" });
 
     const early = this.inKernel(() =>
       runEarlyBoot({
@@ -230,8 +233,8 @@ export class GuestKernel {
         accounting: this.accounting,
         setupDataSink: this.sink("setup_data", "setup_data seed", this.coco),
         ccSink: this.sink("rdrand", null, true),
-        printk: (level, text, upstream) => this.printk(level, text, upstream),
-        driverError: (ch, msg, data) => this.driverError(ch, msg, data),
+        printk: (level, text, upstream) => this.con.printk(level, text, upstream),
+        driverError: (ch, msg, data) => this.con.driverError(ch, msg, data),
         enableInterrupts: () => this.interrupts.start(this.kclock.now()),
       }),
     );
@@ -245,15 +248,15 @@ export class GuestKernel {
       };
     }
 
-    this.emit("boot", "do_initcalls", { phase: "initcalls" });
+    this.con.emit("boot", "do_initcalls", { phase: "initcalls" });
     await this.probeVmgenid(input);
     this.probeCounter(input);
     this.probeVirtioRng();
     await this.probeMsr();
 
-    this.inKernel(() => this.printk("info", `Run ${INIT_PROCESS} as init process`));
+    this.inKernel(() => this.con.printk("info", `Run ${INIT_PROCESS} as init process`));
     this.phaseValue = "running";
-    this.emit("boot", "userspace", { phase: "userspace" });
+    this.con.emit("boot", "userspace", { phase: "userspace" });
     this.openUserspace();
     return { kind: "running", bootedAtMs: this.kclock.now(), readyAtMs: this.readiness.readyAtMs };
   }
@@ -266,7 +269,9 @@ export class GuestKernel {
       try {
         id = await this.transport.readVmgenid();
       } catch (e) {
-        this.inKernel(() => this.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
+        this.inKernel(() =>
+          this.con.driverError("vmgenid", `reading the id failed: ${errText(e)}`),
+        );
         return;
       }
     }
@@ -279,7 +284,7 @@ export class GuestKernel {
       const r = ch.probe(bytes);
       if (r.kind === "driver-error") {
         this.accounting.add("vmgenid", { errors: 1 });
-        this.driverError("vmgenid", `probe failed: ${r.message}`, { code: r.code });
+        this.con.driverError("vmgenid", `probe failed: ${r.message}`, { code: r.code });
         return;
       }
       this.vmgenid = ch;
@@ -291,7 +296,10 @@ export class GuestKernel {
     if (this.spec.vmgenid.mode !== "counter") return;
     this.inKernel(() => {
       if (!input.vmclockPage) {
-        this.driverError("counter", "no VMClock page at boot: generation counter not available");
+        this.con.driverError(
+          "counter",
+          "no VMClock page at boot: generation counter not available",
+        );
         return;
       }
       const ch = new GenerationCounterChannel(
@@ -302,7 +310,7 @@ export class GuestKernel {
         ch.probe();
       } catch (e) {
         this.accounting.add("counter", { errors: 1 });
-        this.driverError("counter", `probe failed: ${errText(e)}`);
+        this.con.driverError("counter", `probe failed: ${errText(e)}`);
         return;
       }
       this.accounting.add("counter", { requests: 1, bytes: 8 });
@@ -332,10 +340,10 @@ export class GuestKernel {
           this.transport.virtioPost(desc);
         } catch (e) {
           this.accounting.add("virtio-rng", { errors: 1 });
-          this.driverError("virtio-rng", `posting descriptor ${desc.id} failed: ${errText(e)}`);
+          this.con.driverError("virtio-rng", `posting descriptor ${desc.id} failed: ${errText(e)}`);
         }
       },
-      event: (e) => this.onHwrngEvent(e),
+      event: hwrngEventHandler(this.con, this.accounting, !this.coco),
       asVirtio: (fn) => this.readiness.as("virtio-rng", fn),
     });
   }
@@ -357,12 +365,15 @@ export class GuestKernel {
           errors: result.faults,
         });
         const line = describeMsrSeed(result, trusted);
-        if (line) this.printk("info", line, false);
+        if (line) this.con.printk("info", line, false);
         if (result.faults > 0) {
-          this.driverError("msr", `rdmsr faulted ${result.faults} time(s) on the announced MSR`);
+          this.con.driverError(
+            "msr",
+            `rdmsr faulted ${result.faults} time(s) on the announced MSR`,
+          );
         }
         if (result.repeats > 0) {
-          this.driverError("msr", `${result.repeats} repeated value(s): not credited`, {
+          this.con.driverError("msr", `${result.repeats} repeated value(s): not credited`, {
             repeats: result.repeats,
           });
         }
@@ -370,7 +381,7 @@ export class GuestKernel {
     } catch (e) {
       this.inKernel(() => {
         this.accounting.add("msr", { errors: 1 });
-        this.driverError("msr", `CPUID/RDMSR failed: ${errText(e)}`);
+        this.con.driverError("msr", `CPUID/RDMSR failed: ${errText(e)}`);
       });
     }
   }
@@ -396,7 +407,7 @@ export class GuestKernel {
     if (!Number.isInteger(id) || id < 0 || !(bytes instanceof Uint8Array)) {
       this.inKernel(() => {
         this.accounting.add("virtio-rng", { errors: 1 });
-        this.driverError("virtio-rng", `malformed used element (id ${String(id)})`);
+        this.con.driverError("virtio-rng", `malformed used element (id ${String(id)})`);
       });
       return;
     }
@@ -410,7 +421,7 @@ export class GuestKernel {
     const ch = this.vmgenid;
     if (!ch) {
       this.inKernel(() =>
-        this.driverError(
+        this.con.driverError(
           "vmgenid",
           `ACPI Notify(0x${value.toString(16)}) without a vmgenid device`,
         ),
@@ -421,15 +432,17 @@ export class GuestKernel {
     try {
       r = await ch.notify(value, (fn) => this.inKernel(() => this.readiness.as(null, fn)));
     } catch (e) {
-      this.inKernel(() => this.driverError("vmgenid", `re-reading the id failed: ${errText(e)}`));
-      return { kind: "driver-error", code: "BAD_ID_LENGTH", message: errText(e) };
+      this.inKernel(() =>
+        this.con.driverError("vmgenid", `re-reading the id failed: ${errText(e)}`),
+      );
+      return { kind: "transport-error", message: errText(e) };
     }
     this.inKernel(() => {
       if (r.kind === "driver-error") {
         this.accounting.add("vmgenid", { errors: 1 });
-        this.driverError("vmgenid", r.message, { code: r.code });
+        this.con.driverError("vmgenid", r.message, { code: r.code });
       } else if (r.kind === "vmfork") {
-        this.vmfork({
+        this.vmforks.notify({
           at: this.kclock.now(),
           source: "vmgenid",
           id: r.id,
@@ -444,7 +457,7 @@ export class GuestKernel {
   onVmclockPage(bytes: Uint8Array): void {
     if (this.phaseValue === "panicked") return;
     if (!(bytes instanceof Uint8Array)) {
-      this.inKernel(() => this.driverError("counter", "VMClock page update is not bytes"));
+      this.inKernel(() => this.con.driverError("counter", "VMClock page update is not bytes"));
       return;
     }
     this.counter?.setPage(bytes);
@@ -457,7 +470,7 @@ export class GuestKernel {
     const n = lenArg(len);
     const f = flagsArg(flags);
     await this.userspace();
-    return this.output(() => this.crng.sysGetrandom(n, f));
+    return this.gate.read(() => this.crng.sysGetrandom(n, f));
   }
 
   /** read(2) of /dev/random (getrandom flags 0; O_NONBLOCK gives EAGAIN before READY). */
@@ -465,7 +478,7 @@ export class GuestKernel {
     const n = lenArg(len);
     const nonblock = opts.nonblock === true;
     await this.userspace();
-    return this.output(() => this.crng.readRandom(n, { nonblock }));
+    return this.gate.read(() => this.crng.readRandom(n, { nonblock }));
   }
 
   /**
@@ -478,14 +491,14 @@ export class GuestKernel {
     const comm = opts.comm ?? "vmrng";
     if (typeof comm !== "string") throw new GuestKernelError("BAD_ARGUMENT", "comm: string");
     await this.userspace();
-    return this.output(() => this.crng.readUrandom(n, { comm }));
+    return this.gate.read(() => this.crng.readUrandom(n, { comm }));
   }
 
   /** read(2) of /dev/hwrng: raw virtio-rng bytes (ENODEV without one; EAGAIN if O_NONBLOCK). */
   async readHwrng(len: number, opts: { nonblock?: boolean } = {}): Promise<Uint8Array> {
     const n = lenArg(len);
     await this.userspace();
-    await this.generationCheck();
+    await this.gate.check();
     if (opts.nonblock === true) {
       return this.inKernel(() => {
         const b = this.hwrngDev.readNonblock(n);
@@ -531,19 +544,16 @@ export class GuestKernel {
 
   /** The NEW_VMGENID=1 uevent / a generation-counter change, as userspace would see it. */
   onVmfork(listener: (n: VmforkNotice) => void): () => void {
-    this.vmforkListeners.add(listener);
-    return () => {
-      this.vmforkListeners.delete(listener);
-    };
+    return this.vmforks.subscribe(listener);
   }
 
   onEvent(listener: GuestEventListener): () => void {
-    return this.bus.subscribe(listener);
+    return this.con.bus.subscribe(listener);
   }
 
   /** The most recent events (bounded history). */
   events(): GuestEvent[] {
-    return this.bus.history();
+    return this.con.bus.history();
   }
 
   status(): GuestStatus {
@@ -653,7 +663,7 @@ export class GuestKernel {
     });
     (this as { crng: Crng }).crng = restored;
     (this as { commandLine: string }).commandLine = s.commandLine;
-    restored.onEvent((e) => this.onCrngEvent(e));
+    restored.onEvent(crngEventHandler(this.con, this.readiness, restored.initState));
     this.kclock.advanceTo(s.takenAtMs);
     if (!s.cpuCaps.rdrand) this.cpu.clearCap("rdrand");
     if (!s.cpuCaps.rdseed) this.cpu.clearCap("rdseed");
@@ -662,10 +672,14 @@ export class GuestKernel {
     this.readiness.readyAtMs = s.readiness.readyAtMs;
     this.readiness.source =
       s.readiness.readyAtMs === null ? null : (s.readiness.source ?? "snapshot");
-    this.initState = restored.initState;
     this.log.load(s.log.lines, s.log.dropped);
     this.accounting.load(
-      Object.fromEntries(s.channels.map((c) => [c.channel, { ...c, channel: undefined }])),
+      Object.fromEntries(
+        s.channels.map((c) => [
+          c.channel,
+          { requests: c.requests, bytes: c.bytes, errors: c.errors, creditedBits: c.creditedBits },
+        ]),
+      ),
     );
     this.phaseValue = "running";
     this.inKernel(() => {
@@ -686,14 +700,17 @@ export class GuestKernel {
           ch.restoreCounter(s.generationCounter, env.vmclockPage);
           this.counter = ch;
         } catch (e) {
-          this.driverError("counter", `resuming the generation counter failed: ${errText(e)}`);
+          this.con.driverError("counter", `resuming the generation counter failed: ${errText(e)}`);
         }
       }
       if (s.virtioRngRegistered && this.spec.virtioRng.enabled) {
         this.attachVirtioRng();
         this.hwrng!.probeAndRegister();
       }
-      this.emit("boot", "restored from snapshot", { phase: "restored", takenAtMs: s.takenAtMs });
+      this.con.emit("boot", "restored from snapshot", {
+        phase: "restored",
+        takenAtMs: s.takenAtMs,
+      });
     });
     this.openUserspace();
   }
@@ -728,7 +745,7 @@ export class GuestKernel {
       if (++n > MAX_DELIVERIES_PER_ENTRY) {
         if (!this.deliveryCapReported) {
           this.deliveryCapReported = true;
-          this.driverError(
+          this.con.driverError(
             "virtio-rng",
             `more than ${MAX_DELIVERIES_PER_ENTRY} used buffers in one go; the rest waits`,
           );
@@ -739,7 +756,10 @@ export class GuestKernel {
       this.accounting.add("virtio-rng", { requests: 1, bytes: d.bytes.length });
       if (!this.hwrng) {
         this.accounting.add("virtio-rng", { errors: 1 });
-        this.driverError("virtio-rng", `used buffer ${d.id} for a device the guest did not probe`);
+        this.con.driverError(
+          "virtio-rng",
+          `used buffer ${d.id} for a device the guest did not probe`,
+        );
         continue;
       }
       this.hwrng.used(d.id, d.bytes);
@@ -788,87 +808,13 @@ export class GuestKernel {
     return this.phaseValue === "running" ? Promise.resolve() : this.userspaceGate;
   }
 
-  /**
-   * The output loop every CRNG read goes through: the generation-counter check first, then the
-   * read at the current virtual time; a read that would block waits for READY (the blocked
-   * reader drives jitter entropy) and starts over, check included.
-   */
-  private async output(read: () => Uint8Array): Promise<Uint8Array> {
-    for (;;) {
-      await this.generationCheck();
-      const r = this.inKernel((): Uint8Array | typeof BLOCKED | typeof RETRY => {
-        if (this.phaseValue === "panicked") throw panicError(this.panicInfo?.message);
-        // Something may have run between the check and here: never output across a bump.
-        if (this.counterMoved()) return RETRY;
-        try {
-          return read();
-        } catch (e) {
-          if (e instanceof CrngError) {
-            if (e.code === "WOULD_BLOCK") return BLOCKED;
-            if (e.code === "EAGAIN" || e.code === "EINVAL") {
-              throw new GuestSyscallError(e.code, e.message);
-            }
-          }
-          throw e;
-        }
-      });
-      if (r === RETRY) continue;
-      if (r === BLOCKED) {
-        const ready = this.inKernel(() => this.crng.waitForReady());
-        await Promise.race([ready, this.deathGate]);
-        continue;
-      }
-      return r;
-    }
-  }
-
-  private counterMoved(): boolean {
-    const ch = this.counter;
-    if (!ch) return false;
-    try {
-      return ch.read() !== ch.counter;
-    } catch {
-      return true;
-    }
-  }
-
-  /** Counter mode: read vm_generation_counter; if it moved, add_vmfork_randomness() first. */
-  private async generationCheck(): Promise<void> {
-    const ch = this.counter;
-    if (!ch) return;
-    let r: GenerationCheck;
-    try {
-      r = await ch.check(
-        () => this.generationUniqueBytes(),
-        (fn) => this.inKernel(() => this.readiness.as(null, fn)),
-      );
-    } catch (e) {
-      this.inKernel(() => {
-        this.accounting.add("counter", { errors: 1 });
-        this.driverError("counter", `generation counter unreadable: ${errText(e)}`);
-      });
-      throw new GuestSyscallError("EIO", "generation counter unreadable: refusing to output");
-    }
-    this.accounting.add("counter", { requests: 1, bytes: 8 });
-    if (r.changed) {
-      this.inKernel(() =>
-        this.vmfork({
-          at: this.kclock.now(),
-          source: "counter",
-          previous: r.previous,
-          counter: r.counter,
-        }),
-      );
-    }
-  }
-
   /** The new generation's vmgenid bytes (what makes sibling clones differ), if there is one. */
   private async generationUniqueBytes(): Promise<Uint8Array> {
     if (!this.vmgenid) return new Uint8Array(0);
     try {
       return await this.readVmgenidCounted();
     } catch (e) {
-      this.inKernel(() => this.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
+      this.inKernel(() => this.con.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
       return this.vmgenid.currentId ?? new Uint8Array(0);
     }
   }
@@ -880,124 +826,6 @@ export class GuestKernel {
     return bytes;
   }
 
-  private vmfork(n: VmforkNotice): void {
-    const what =
-      n.source === "vmgenid"
-        ? `vmgenid changed to ${n.id ? toHex(n.id) : "?"}: ${n.uevent?.env.join(" ") ?? ""}`
-        : `generation counter ${n.previous} -> ${n.counter}`;
-    this.emit("vmfork", what, {
-      source: n.source,
-      ...(n.id ? { id: toHex(n.id) } : {}),
-      ...(n.uevent ? { uevent: n.uevent.env } : {}),
-      ...(n.counter !== undefined ? { counter: n.counter, previous: n.previous } : {}),
-    });
-    for (const l of [...this.vmforkListeners]) {
-      try {
-        l(n);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
-  }
-
-  private onCrngEvent(e: CrngEvent): void {
-    switch (e.kind) {
-      case "crng-init-done": {
-        this.readiness.initDone(e.at);
-        this.printkAt(e.at, "notice", e.message);
-        const from = this.initState;
-        this.initState = "READY";
-        this.bus.emit({
-          at: e.at,
-          kind: "init-state",
-          message: `crng_init ${from} -> READY (${this.readiness.source})`,
-          data: { from, to: "READY", source: this.readiness.source },
-        });
-        return;
-      }
-      case "crng-early":
-        this.initState = "EARLY";
-        this.bus.emit({
-          at: e.at,
-          kind: "init-state",
-          message: e.message,
-          data: { from: "EMPTY", to: "EARLY", initBits: e.initBits },
-        });
-        return;
-      case "crng-reseed":
-        this.bus.emit({
-          at: e.at,
-          kind: "reseed",
-          message: e.message,
-          data: { reason: e.reason, generation: e.generation },
-        });
-        return;
-      case "jitter-start":
-      case "jitter-unusable":
-        this.bus.emit({
-          at: e.at,
-          kind: "jitter",
-          message: e.message,
-          data: { samplesPerBit: e.samplesPerBit, usable: e.kind === "jitter-start" },
-        });
-        return;
-      default:
-        if (e.printk) this.printkAt(e.at, "notice", e.message);
-    }
-  }
-
-  private onHwrngEvent(e: VirtioRngDriverEvent): void {
-    switch (e.kind) {
-      case "driver-error":
-        this.accounting.add("virtio-rng", { errors: 1 });
-        this.driverError("virtio-rng", e.message, { code: e.code, id: e.id });
-        return;
-      case "early-randomness":
-        this.emit("hwrng", `add_early_randomness: ${e.bytes} bytes`, {
-          bytes: e.bytes,
-          bits: this.coco ? 0 : e.creditedBits,
-        });
-        return;
-      case "credit":
-        this.emit("hwrng", `hwrng_fillfn: ${e.bytes} bytes, sleep ${e.sleepMs} ms`, {
-          bytes: e.bytes,
-          bits: this.coco ? 0 : e.creditedBits,
-          sleepMs: e.sleepMs,
-        });
-        return;
-      case "empty-read":
-        this.emit("hwrng", `hwrng_fillfn: no data, sleep ${e.sleepMs} ms`, {
-          bytes: 0,
-          sleepMs: e.sleepMs,
-        });
-        return;
-    }
-  }
-
-  private printk(level: LogLevel, text: string, upstream = true): void {
-    this.printkAt(this.kclock.now(), level, text, upstream);
-  }
-
-  private printkAt(at: number, level: LogLevel, text: string, upstream = true): void {
-    const l = this.log.push(at, level, text, upstream);
-    this.bus.emit({ at, kind: "log", message: text, data: { level, upstream, line: l.line } });
-  }
-
-  private driverError(channel: string, message: string, data: Record<string, unknown> = {}): void {
-    const rl = this.errorLines.check(channel, this.kclock.now());
-    if (rl.suppressed > 0) {
-      this.printk("warning", `vmrng: ${channel}: ${rl.suppressed} messages suppressed`, false);
-    }
-    if (rl.print) this.printk("warning", `vmrng: ${channel}: ${message}`, false);
-    this.emit("driver-error", message, { channel, ...data });
-  }
-
-  private emit(kind: GuestEvent["kind"], message: string, data?: Record<string, unknown>): void {
-    this.bus.emit({ at: this.kclock.now(), kind, message, ...(data ? { data } : {}) });
-  }
-
   private die(message: string): void {
     const err = panicError(message);
     this.phaseValue = "panicked";
@@ -1005,7 +833,7 @@ export class GuestKernel {
     this.timeline.clear();
     this.interrupts.stop();
     this.hwrngDev.abort(err);
-    this.emit("panic", `Kernel panic - not syncing: ${message}`, { exitCode: PANIC_EXIT_CODE });
+    this.con.emit("panic", `Kernel panic - not syncing: ${message}`, { exitCode: PANIC_EXIT_CODE });
     this.closeUserspace(err);
     this.killAll(err);
     this.notifyWake();
@@ -1014,28 +842,4 @@ export class GuestKernel {
 
 function panicError(message = "panic"): GuestKernelError {
   return new GuestKernelError("PANICKED", `the guest kernel panicked: ${message}`);
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function lenArg(len: unknown): number {
-  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) {
-    throw new GuestKernelError(
-      "BAD_ARGUMENT",
-      `length must be a non-negative integer, got ${String(len)}`,
-    );
-  }
-  return len;
-}
-
-function flagsArg(flags: unknown): number {
-  if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
-    throw new GuestKernelError(
-      "BAD_ARGUMENT",
-      `flags must be an unsigned int, got ${String(flags)}`,
-    );
-  }
-  return flags;
 }
