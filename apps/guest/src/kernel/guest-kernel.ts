@@ -4,7 +4,6 @@ import {
   ACPI_NOTIFY_VMGENID,
   type GuestMemory,
   toHex,
-  VirtioRngDriver,
   type VmGenIdNotifyResult,
   type X86Cpu,
 } from "@vmrng/devices";
@@ -21,15 +20,13 @@ import {
   INIT_PROCESS,
   PANIC_EXIT_CODE,
 } from "./constants.js";
+import { GuestDevices } from "./devices.js";
 import { runEarlyBoot } from "./early-boot.js";
 import { GuestKernelError } from "./errors.js";
 import { type GuestEvent, GuestEventBus, type GuestEventListener } from "./events.js";
-import { GenerationCounterChannel } from "./gencounter.js";
-import { HwrngRunner } from "./hwrng.js";
 import { HwrngDevice } from "./hwrng-dev.js";
 import { InterruptModel } from "./interrupts.js";
-import { crngEventHandler, hwrngEventHandler } from "./kernel-events.js";
-import { describeMsrSeed, seedFromMsr } from "./msr.js";
+import { crngEventHandler } from "./kernel-events.js";
 import { checkOptions, type GuestBootInput, type GuestKernelOptions } from "./options.js";
 import { OutputGate } from "./output-gate.js";
 import { KernelLog, type KernelLogLine } from "./printk.js";
@@ -44,7 +41,6 @@ import type { GuestPhase, GuestStatus } from "./status.js";
 import { KernelClock, Timeline } from "./timeline.js";
 import type { GuestTransport } from "./transport.js";
 import { type VmforkNotice, VmforkNotifier } from "./vmfork.js";
-import { VmgenidChannel } from "./vmgenid.js";
 
 export type BootResult =
   | { kind: "running"; bootedAtMs: number; readyAtMs: number | null }
@@ -90,15 +86,12 @@ export class GuestKernel {
   private readonly timeline: Timeline;
   private readonly interrupts: InterruptModel;
   private readonly hwrngDev: HwrngDevice;
+  private readonly dev: GuestDevices;
   private readonly coco: boolean;
   private readonly bootInput: GuestBootInput | undefined;
-  private readonly virtioQuality: number | undefined;
   private readonly onWake: ((at: number | null) => void) | undefined;
 
   private guestMemory: GuestMemory | null = null;
-  private hwrng: HwrngRunner | null = null;
-  private vmgenid: VmgenidChannel | null = null;
-  private counter: GenerationCounterChannel | null = null;
   private phaseValue: GuestPhase = "created";
   private panicInfo: { message: string; atMs: number } | null = null;
   private bootStartedAt: number | null = null;
@@ -120,7 +113,6 @@ export class GuestKernel {
     this.transport = options.transport;
     this.coco = options.spec.coco;
     this.bootInput = options.boot;
-    this.virtioQuality = options.virtioRngQuality;
     this.onWake = options.onWakeChanged;
     this.commandLine = options.boot?.commandLine ?? commandLineFor(options.spec);
     this.kclock = new KernelClock(this.readOuterClock());
@@ -169,10 +161,22 @@ export class GuestKernel {
     this.timeline.add(this.interrupts);
     this.timeline.add({
       name: "hwrng",
-      nextAt: () => this.hwrng?.nextAt() ?? null,
-      fire: () => this.hwrng?.fire(),
+      nextAt: () => this.dev.hwrng?.nextAt() ?? null,
+      fire: () => this.dev.hwrng?.fire(),
     });
-    this.hwrngDev = new HwrngDevice(() => this.hwrng?.driver ?? null);
+    this.dev = new GuestDevices({
+      spec: this.spec,
+      coco: this.coco,
+      transport: this.transport,
+      clock: this.kclock,
+      accounting: this.accounting,
+      console: this.con,
+      readiness: this.readiness,
+      virtioQuality: options.virtioRngQuality,
+      inKernel: (fn) => this.inKernel(fn),
+      sink: (channel, source, untrusted) => this.sink(channel, source, untrusted),
+    });
+    this.hwrngDev = new HwrngDevice(() => this.dev.hwrng?.driver ?? null);
     this.userspaceGate = new Promise<void>((resolve, reject) => {
       this.openUserspace = resolve;
       this.closeUserspace = reject;
@@ -184,8 +188,8 @@ export class GuestKernel {
     this.deathGate.catch(() => undefined);
     this.gate = new OutputGate({
       crng: () => this.crng,
-      counter: () => this.counter,
-      uniqueBytes: () => this.generationUniqueBytes(),
+      counter: () => this.dev.counter,
+      uniqueBytes: () => this.dev.generationUniqueBytes(),
       inKernel: (fn) => this.inKernel(fn),
       console: this.con,
       accounting: this.accounting,
@@ -249,141 +253,16 @@ export class GuestKernel {
     }
 
     this.con.emit("boot", "do_initcalls", { phase: "initcalls" });
-    await this.probeVmgenid(input);
-    this.probeCounter(input);
-    this.probeVirtioRng();
-    await this.probeMsr();
+    await this.dev.probeVmgenid(input.vmgenid);
+    this.dev.probeCounter(input.vmclockPage);
+    this.dev.probeVirtioRng();
+    await this.dev.probeMsr();
 
     this.inKernel(() => this.con.printk("info", `Run ${INIT_PROCESS} as init process`));
     this.phaseValue = "running";
     this.con.emit("boot", "userspace", { phase: "userspace" });
     this.openUserspace();
     return { kind: "running", bootedAtMs: this.kclock.now(), readyAtMs: this.readiness.readyAtMs };
-  }
-
-  /** drivers/virt/vmgenid.c vmgenid_add(): the id in memory, add_device_randomness(). */
-  private async probeVmgenid(input: GuestBootInput): Promise<void> {
-    if (this.spec.vmgenid.mode === "off") return;
-    let id = input.vmgenid;
-    if (!id) {
-      try {
-        id = await this.transport.readVmgenid();
-      } catch (e) {
-        this.inKernel(() =>
-          this.con.driverError("vmgenid", `reading the id failed: ${errText(e)}`),
-        );
-        return;
-      }
-    }
-    const bytes = id instanceof Uint8Array ? id : new Uint8Array(0);
-    this.inKernel(() => {
-      this.accounting.add("vmgenid", { requests: 1, bytes: bytes.length });
-      const ch = new VmgenidChannel(this.sink("vmgenid", null, this.coco), () =>
-        this.readVmgenidCounted(),
-      );
-      const r = ch.probe(bytes);
-      if (r.kind === "driver-error") {
-        this.accounting.add("vmgenid", { errors: 1 });
-        this.con.driverError("vmgenid", `probe failed: ${r.message}`, { code: r.code });
-        return;
-      }
-      this.vmgenid = ch;
-    });
-  }
-
-  /** The VMClock page with VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT (mode "counter"). */
-  private probeCounter(input: GuestBootInput): void {
-    if (this.spec.vmgenid.mode !== "counter") return;
-    this.inKernel(() => {
-      if (!input.vmclockPage) {
-        this.con.driverError(
-          "counter",
-          "no VMClock page at boot: generation counter not available",
-        );
-        return;
-      }
-      const ch = new GenerationCounterChannel(
-        this.sink("counter", null, this.coco),
-        input.vmclockPage,
-      );
-      try {
-        ch.probe();
-      } catch (e) {
-        this.accounting.add("counter", { errors: 1 });
-        this.con.driverError("counter", `probe failed: ${errText(e)}`);
-        return;
-      }
-      this.accounting.add("counter", { requests: 1, bytes: 8 });
-      this.counter = ch;
-    });
-  }
-
-  /** virtio-rng probe_common() + virtrng_scan() -> hwrng_register() with the early read. */
-  private probeVirtioRng(): void {
-    if (!this.spec.virtioRng.enabled) return;
-    this.inKernel(() => {
-      this.attachVirtioRng();
-      this.hwrng!.probeAndRegister();
-    });
-  }
-
-  private attachVirtioRng(): void {
-    const driver = new VirtioRngDriver({
-      sink: this.sink("virtio-rng", "virtio-rng", this.coco),
-      clock: this.kclock,
-      queueSize: this.spec.virtioRng.queueSize,
-      ...(this.virtioQuality !== undefined ? { quality: this.virtioQuality } : {}),
-    });
-    this.hwrng = new HwrngRunner(driver, {
-      post: (desc) => {
-        try {
-          this.transport.virtioPost(desc);
-        } catch (e) {
-          this.accounting.add("virtio-rng", { errors: 1 });
-          this.con.driverError("virtio-rng", `posting descriptor ${desc.id} failed: ${errText(e)}`);
-        }
-      },
-      event: hwrngEventHandler(this.con, this.accounting, !this.coco),
-      asVirtio: (fn) => this.readiness.as("virtio-rng", fn),
-    });
-  }
-
-  /** The lab's CommonHV RNG MSR driver, when CPUID 4F000000H carries the signature. */
-  private async probeMsr(): Promise<void> {
-    const trusted = this.spec.trust.msr && !this.coco;
-    try {
-      const { result } = await seedFromMsr(
-        this.transport,
-        this.sink("msr", "msr", !trusted),
-        trusted,
-      );
-      this.inKernel(() => {
-        const okReads = result.reads - result.faults;
-        this.accounting.add("msr", {
-          requests: result.reads,
-          bytes: okReads * 8,
-          errors: result.faults,
-        });
-        const line = describeMsrSeed(result, trusted);
-        if (line) this.con.printk("info", line, false);
-        if (result.faults > 0) {
-          this.con.driverError(
-            "msr",
-            `rdmsr faulted ${result.faults} time(s) on the announced MSR`,
-          );
-        }
-        if (result.repeats > 0) {
-          this.con.driverError("msr", `${result.repeats} repeated value(s): not credited`, {
-            repeats: result.repeats,
-          });
-        }
-      });
-    } catch (e) {
-      this.inKernel(() => {
-        this.accounting.add("msr", { errors: 1 });
-        this.con.driverError("msr", `CPUID/RDMSR failed: ${errText(e)}`);
-      });
-    }
   }
 
   // ---- time ------------------------------------------------------------------------------
@@ -418,7 +297,7 @@ export class GuestKernel {
   /** ACPI Notify on the vmgenid device: re-read the id; a new one means the VM was forked. */
   async onAcpiNotify(value: number = ACPI_NOTIFY_VMGENID): Promise<VmgenidNotifyOutcome> {
     if (this.phaseValue === "panicked") return { kind: "ignored" };
-    const ch = this.vmgenid;
+    const ch = this.dev.vmgenid;
     if (!ch) {
       this.inKernel(() =>
         this.con.driverError(
@@ -460,7 +339,7 @@ export class GuestKernel {
       this.inKernel(() => this.con.driverError("counter", "VMClock page update is not bytes"));
       return;
     }
-    this.counter?.setPage(bytes);
+    this.dev.counter?.setPage(bytes);
   }
 
   // ---- userspace -------------------------------------------------------------------------
@@ -502,13 +381,13 @@ export class GuestKernel {
     if (opts.nonblock === true) {
       return this.inKernel(() => {
         const b = this.hwrngDev.readNonblock(n);
-        this.hwrng?.pump();
+        this.dev.hwrng?.pump();
         return b;
       });
     }
     const p = this.inKernel(() => {
       const r = this.hwrngDev.readBlocking(n);
-      this.hwrng?.pump();
+      this.dev.hwrng?.pump();
       return r;
     });
     return Promise.race([p, this.deathGate]);
@@ -559,7 +438,7 @@ export class GuestKernel {
   status(): GuestStatus {
     this.poll();
     const alive = this.phaseValue !== "panicked";
-    const action = this.hwrng?.action.kind ?? "idle";
+    const action = this.dev.hwrng?.action.kind ?? "idle";
     return {
       id: this.spec.id,
       phase: this.phaseValue,
@@ -582,15 +461,15 @@ export class GuestKernel {
         rdseedEnabled: this.cpu.hasRdseed,
       },
       hwrng: {
-        registered: this.hwrng?.driver.isRegistered ?? false,
+        registered: this.dev.hwrng?.driver.isRegistered ?? false,
         kthread: alive && action !== "post" ? (action as "wait" | "sleep" | "idle") : "idle",
-        quality: this.hwrng?.driver.quality ?? null,
+        quality: this.dev.hwrng?.driver.quality ?? null,
       },
       vmgenid: {
         mode: this.spec.vmgenid.mode,
-        id: this.vmgenid?.currentId ? toHex(this.vmgenid.currentId) : null,
+        id: this.dev.vmgenid?.currentId ? toHex(this.dev.vmgenid.currentId) : null,
       },
-      generationCounter: this.counter?.counter ?? null,
+      generationCounter: this.dev.counter?.counter ?? null,
       interrupts: {
         perSecond: this.spec.interrupts.perSecond,
         delivered: this.interrupts.snapshot.delivered,
@@ -624,9 +503,9 @@ export class GuestKernel {
       crng: this.crng.serialize(),
       cpuCaps: { rdrand: this.cpu.hasRdrand, rdseed: this.cpu.hasRdseed },
       interrupts: this.interrupts.snapshot,
-      virtioRngRegistered: this.hwrng?.driver.isRegistered ?? false,
-      vmgenidId: this.vmgenid?.currentId ?? null,
-      generationCounter: this.counter?.counter ?? null,
+      virtioRngRegistered: this.dev.hwrng?.driver.isRegistered ?? false,
+      vmgenidId: this.dev.vmgenid?.currentId ?? null,
+      generationCounter: this.dev.counter?.counter ?? null,
       readiness: { readyAtMs: this.readiness.readyAtMs, source: this.readiness.source },
       channels: this.accounting.snapshot([
         this.cpu.rdrand.accounting(),
@@ -683,30 +562,7 @@ export class GuestKernel {
     );
     this.phaseValue = "running";
     this.inKernel(() => {
-      if (s.vmgenidId && this.spec.vmgenid.mode !== "off") {
-        const sink = this.sink("vmgenid", null, this.coco);
-        const ch = new VmgenidChannel(sink, () => this.readVmgenidCounted());
-        sink.muted = true;
-        ch.restoreId(s.vmgenidId);
-        sink.muted = false;
-        this.vmgenid = ch;
-      }
-      if (s.generationCounter !== null && env.vmclockPage) {
-        const ch = new GenerationCounterChannel(
-          this.sink("counter", null, this.coco),
-          env.vmclockPage,
-        );
-        try {
-          ch.restoreCounter(s.generationCounter, env.vmclockPage);
-          this.counter = ch;
-        } catch (e) {
-          this.con.driverError("counter", `resuming the generation counter failed: ${errText(e)}`);
-        }
-      }
-      if (s.virtioRngRegistered && this.spec.virtioRng.enabled) {
-        this.attachVirtioRng();
-        this.hwrng!.probeAndRegister();
-      }
+      this.dev.resume({ ...s, vmclockPage: env.vmclockPage });
       this.con.emit("boot", "restored from snapshot", {
         phase: "restored",
         takenAtMs: s.takenAtMs,
@@ -754,7 +610,7 @@ export class GuestKernel {
       }
       const d = this.inbound.shift()!;
       this.accounting.add("virtio-rng", { requests: 1, bytes: d.bytes.length });
-      if (!this.hwrng) {
+      if (!this.dev.hwrng) {
         this.accounting.add("virtio-rng", { errors: 1 });
         this.con.driverError(
           "virtio-rng",
@@ -762,9 +618,9 @@ export class GuestKernel {
         );
         continue;
       }
-      this.hwrng.used(d.id, d.bytes);
+      this.dev.hwrng.used(d.id, d.bytes);
       this.hwrngDev.service();
-      this.hwrng.pump();
+      this.dev.hwrng.pump();
     }
     if (this.inbound.length === 0) this.deliveryCapReported = false;
   }
@@ -806,24 +662,6 @@ export class GuestKernel {
 
   private userspace(): Promise<void> {
     return this.phaseValue === "running" ? Promise.resolve() : this.userspaceGate;
-  }
-
-  /** The new generation's vmgenid bytes (what makes sibling clones differ), if there is one. */
-  private async generationUniqueBytes(): Promise<Uint8Array> {
-    if (!this.vmgenid) return new Uint8Array(0);
-    try {
-      return await this.readVmgenidCounted();
-    } catch (e) {
-      this.inKernel(() => this.con.driverError("vmgenid", `reading the id failed: ${errText(e)}`));
-      return this.vmgenid.currentId ?? new Uint8Array(0);
-    }
-  }
-
-  private async readVmgenidCounted(): Promise<Uint8Array> {
-    const id = await this.transport.readVmgenid();
-    const bytes = id instanceof Uint8Array ? id.slice() : new Uint8Array(0);
-    this.accounting.add("vmgenid", { requests: 1, bytes: bytes.length });
-    return bytes;
   }
 
   private die(message: string): void {
