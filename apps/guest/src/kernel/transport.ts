@@ -39,6 +39,8 @@ export interface GuestTransport {
  * - `onWakeChanged` (an option) is called whenever that time changes, so the process can keep
  *   exactly one wall-clock timer armed: setTimeout(poll, (at - clock.now()) / clockRate).
  * Calling poll() early or late is harmless: the kernel runs everything that fell due, each at
- * its own virtual time, so the outcome does not depend on timer precision.
+ * its own virtual time, so the outcome does not depend on timer precision. With interrupts at
+ * 1000/s the next wake-up is always <= 1 ms away; a process may therefore clamp its timer to a
+ * coarser cadence (say 10 ms of wall time) at no cost in fidelity, only in latency.
  */
 export type WakeListener = (atMs: number | null) => void;
