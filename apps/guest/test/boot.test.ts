@@ -1,3 +1,4 @@
+import { GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
 import { describe, expect, it } from "vitest";
 import { PANIC_EXIT_CODE, printkTimestamp } from "../src/kernel/index.js";
 import { makeGuest, spec } from "./hypervisor.js";
@@ -137,7 +138,8 @@ describe("CoCo and RDRAND", () => {
       atMs: 0,
       exitCode: PANIC_EXIT_CODE,
     });
-    expect(PANIC_EXIT_CODE).toBe(70);
+    expect(PANIC_EXIT_CODE).toBe(GUEST_PANIC_EXIT_CODE);
+    expect(PANIC_EXIT_CODE).toBe(86);
     const log = kernel.dmesg();
     expect(log.slice(-2)).toEqual([
       "[    0.000000] Kernel panic - not syncing: RDRAND is defective.",

@@ -1,11 +1,12 @@
+import { GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
+
 /**
  * The exit code of a guest process whose kernel panicked (e.g. cc_random_init()'s
- * `panic("RDRAND is defective.")`). Chosen to be distinct from everything else a Node process
- * exits with: 0 (clean), 1 (uncaught exception), Node's own 2..13 (nodejs.org/api/process.html,
- * "Exit codes") and 128 + signal. 70 is sysexits.h EX_SOFTWARE ("internal software error"),
- * the nearest conventional meaning: the kernel itself decided it cannot go on.
+ * `panic("RDRAND is defective.")`): the cluster-wide GUEST_PANIC_EXIT_CODE (86), so the
+ * hypervisor tells "panicked" from "crashed" (1 for an uncaught exception, Node's own 2..13,
+ * 128 + signal).
  */
-export const PANIC_EXIT_CODE = 70;
+export const PANIC_EXIT_CODE: typeof GUEST_PANIC_EXIT_CODE = GUEST_PANIC_EXIT_CODE;
 
 /** What `init=` defaults to first: kernel_init() tries /sbin/init (init/main.c). */
 export const INIT_PROCESS = "/sbin/init";
