@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * True while `pid` is a live process. A zombie (exited, not yet reaped by its parent) counts as
+ * gone: it runs nothing and holds nothing, though kill(pid, 0) still succeeds on it.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const stat = procStat(pid);
+  // /proc/<pid>/stat: "pid (comm) S ..." — the state letter follows the last ')' (proc(5)).
+  return stat === undefined || stat.state !== "Z";
+}
+
+function procStat(pid: number): { state: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return { state: text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Guards against pid reuse before we SIGKILL a recorded pid: on Linux the process must still be
+ * a Node process (argv[0] is a node binary), as every vmrng node is. Elsewhere we cannot tell
+ * and trust the record.
+ */
+export function looksLikeNode(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch (err) {
+    return (
+      (err as NodeJS.ErrnoException).code !== "ENOENT" || !process.platform.startsWith("linux")
+    );
+  }
+  const argv0 = cmdline.split("\0")[0] ?? "";
+  return argv0 === process.execPath || /(^|\/)node(js)?(\d+)?$/.test(argv0);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until every pid is gone or `timeoutMs` passes; returns those still running. */
+export async function waitGone(pids: readonly number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(isRunning);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await sleep(25);
+    alive = alive.filter(isRunning);
+  }
+  return alive;
+}
