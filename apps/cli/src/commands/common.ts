@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { type ClusterSpec, DEFAULT_RUN_DIR, RunDir } from "@vmrng/cluster";
 import type { Command } from "commander";
 
 export interface RunDirOptions {
@@ -12,19 +10,6 @@ export function withRunDir(cmd: Command): Command {
     "--run-dir <dir>",
     "run directory of the cluster: state, token, logs (default: $VMRNG_RUN_DIR, else .vmrng)",
   );
-}
-
-export function runDirFrom(opts: RunDirOptions): RunDir {
-  return new RunDir(opts.runDir ?? process.env.VMRNG_RUN_DIR ?? DEFAULT_RUN_DIR);
-}
-
-/** The resolved cluster the CLI handed the host (cluster.json), if readable. */
-export function readClusterSpec(runDir: RunDir): ClusterSpec | undefined {
-  try {
-    return JSON.parse(readFileSync(runDir.clusterFile, "utf8")) as ClusterSpec;
-  } catch {
-    return undefined;
-  }
 }
 
 /** "Examples:" help text, commander-style. */

@@ -1,13 +1,6 @@
-import { ControlClient } from "@vmrng/cluster/control";
 import type { Command } from "commander";
-import { colorsEnabled, makeStyler } from "../output/colors.js";
-import { statusDocument } from "../status/status-document.js";
-import { statusTable } from "../status/status-table.js";
-import { examples, type RunDirOptions, readClusterSpec, runDirFrom, withRunDir } from "./common.js";
-
-interface StatusOptions extends RunDirOptions {
-  json?: boolean;
-}
+import type { StatusOptions } from "../actions/status.js";
+import { examples, withRunDir } from "./common.js";
 
 export function registerStatus(program: Command): void {
   const cmd = program
@@ -27,19 +20,7 @@ export function registerStatus(program: Command): void {
       ),
     )
     .action(async (opts: StatusOptions) => {
-      const runDir = runDirFrom(opts);
-      const client = await ControlClient.connect(runDir);
-      try {
-        const nodes = await client.status();
-        const doc = statusDocument(runDir.root, client.state, readClusterSpec(runDir), nodes);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-        } else {
-          const style = makeStyler(colorsEnabled(process.stdout));
-          process.stdout.write(`${statusTable(doc, style).join("\n")}\n`);
-        }
-      } finally {
-        await client.close();
-      }
+      const { runStatus } = await import("../actions/status.js");
+      await runStatus(opts);
     });
 }

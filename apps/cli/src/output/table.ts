@@ -16,8 +16,9 @@ export function renderTable(
   return [line(headers), ...rows.map(line)];
 }
 
-/** Milliseconds as a short duration: "850ms", "12.3s", "5m02s", "2h05m". */
+/** Milliseconds as a short duration: "0.25ms", "850ms", "12.3s", "5m02s", "2h05m". */
 export function formatDuration(ms: number): string {
+  if (ms < 10) return `${Number(ms.toFixed(2))}ms`;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)}s`;

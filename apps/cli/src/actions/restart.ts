@@ -1,0 +1,16 @@
+import { ControlClient } from "@vmrng/cluster/control";
+import type { RunDirOptions } from "../commands/common.js";
+import { CliError, exitCodeOf } from "../exit-codes.js";
+import { runDirFrom } from "./run-dir.js";
+
+export async function runRestart(node: string, opts: RunDirOptions): Promise<void> {
+  const client = await ControlClient.connect(runDirFrom(opts));
+  try {
+    const s = await client.restart(node);
+    process.stdout.write(`${s.vm}: ${s.state}${s.pid === undefined ? "" : ` (pid ${s.pid})`}\n`);
+  } catch (err) {
+    throw new CliError(`restart ${node}: ${(err as Error).message}`, exitCodeOf(err));
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,184 @@
+import { parseClusterText, type RunState } from "@vmrng/cluster";
+import type { NodeStatus } from "@vmrng/wire";
+import { describe, expect, it } from "vitest";
+import { makeStyler, stripAnsi } from "../src/output/colors.js";
+import { evaluateTarget } from "../src/status/boot-target.js";
+import { statusDocument } from "../src/status/status-document.js";
+import { statusTable } from "../src/status/status-table.js";
+
+const spec = parseClusterText(
+  [
+    "name: lab",
+    "hypervisors:",
+    "  - id: hv1",
+    "    guests:",
+    "      - id: g1",
+    "      - id: coco",
+    "        coco: true",
+    "        rdrand: { mode: absent }",
+    "",
+  ].join("\n"),
+  "lab.yaml",
+);
+
+const state: RunState = {
+  format: 1,
+  cluster: "lab",
+  hostPid: 100,
+  controlUrl: "ws://127.0.0.1:4000/",
+  startedAt: "2025-01-01T00:00:00.000Z",
+  nodes: [],
+};
+
+const crng = (init: "EMPTY" | "EARLY" | "READY", extra: object = {}) => ({
+  init,
+  entropyAvail: init === "READY" ? 256 : 128,
+  generation: 18446744073709551614n, // ULONG_MAX - 1: beyond any double
+  ...extra,
+});
+
+const nodes: NodeStatus[] = [
+  { node: "host", role: "host", pid: 100, state: "running", uptimeMs: 5000, channels: [] },
+  { node: "hv1", role: "hypervisor", pid: 101, state: "running", uptimeMs: 4900, channels: [] },
+  {
+    node: "g1",
+    role: "guest",
+    pid: 102,
+    state: "running",
+    uptimeMs: 4800.5,
+    crng: { ...crng("READY"), readyAtMs: 0.25 },
+    channels: [
+      { channel: "setup_data", requests: 1n, bytes: 32n, errors: 0n },
+      { channel: "virtio-rng", requests: 3n, bytes: 9007199254740993n, errors: 1n },
+    ],
+  },
+  {
+    node: "coco",
+    role: "guest",
+    pid: 103,
+    state: "panicked",
+    uptimeMs: 3,
+    crng: crng("EMPTY"),
+    channels: [],
+  },
+];
+
+describe("status --json document", () => {
+  it("has the documented shape, with u64 counters as exact decimal strings", () => {
+    const doc = statusDocument("/runs/lab", state, spec, nodes);
+    const text = JSON.stringify(doc);
+    const back = JSON.parse(text);
+    expect(back).toEqual({
+      format: 1,
+      runDir: "/runs/lab",
+      cluster: "lab",
+      hostPid: 100,
+      controlUrl: "ws://127.0.0.1:4000/",
+      startedAt: "2025-01-01T00:00:00.000Z",
+      nodes: [
+        {
+          id: "host",
+          role: "host",
+          hypervisor: null,
+          pid: 100,
+          state: "running",
+          uptimeMs: 5000,
+          crng: null,
+          bootTarget: null,
+          channels: [],
+        },
+        {
+          id: "hv1",
+          role: "hypervisor",
+          hypervisor: null,
+          pid: 101,
+          state: "running",
+          uptimeMs: 4900,
+          crng: null,
+          bootTarget: null,
+          channels: [],
+        },
+        {
+          id: "g1",
+          role: "guest",
+          hypervisor: "hv1",
+          pid: 102,
+          state: "running",
+          uptimeMs: 4800.5,
+          crng: {
+            init: "READY",
+            entropyAvail: 256,
+            generation: "18446744073709551614",
+            timeToReadyMs: 0.25,
+            readySource: null,
+          },
+          bootTarget: { expect: "ready", state: "reached", reason: "crng READY" },
+          channels: [
+            { channel: "setup_data", requests: "1", bytes: "32", errors: "0" },
+            { channel: "virtio-rng", requests: "3", bytes: "9007199254740993", errors: "1" },
+          ],
+        },
+        {
+          id: "coco",
+          role: "guest",
+          hypervisor: "hv1",
+          pid: 103,
+          state: "panicked",
+          uptimeMs: 3,
+          crng: {
+            init: "EMPTY",
+            entropyAvail: 128,
+            generation: "18446744073709551614",
+            timeToReadyMs: null,
+            readySource: null,
+          },
+          bootTarget: { expect: "panic", state: "reached", reason: "panicked as expected" },
+          channels: [],
+        },
+      ],
+    });
+  });
+
+  it("carries readySource once the status reports it", () => {
+    const withSource = [
+      { ...nodes[2]!, crng: { ...nodes[2]!.crng!, readySource: "setup_data" } } as NodeStatus,
+    ];
+    expect(statusDocument("/r", state, spec, withSource).nodes[0]!.crng!.readySource).toBe(
+      "setup_data",
+    );
+  });
+
+  it("renders a plain table without colors", () => {
+    const lines = statusTable(statusDocument("/r", state, spec, nodes), makeStyler(false));
+    expect(lines.join("\n")).toBe(stripAnsi(lines.join("\n")));
+    expect(lines[0]).toMatch(/^NODE\s+ROLE\s+PID\s+STATE\s+UPTIME\s+CRNG\s+ENTROPY\s+GEN/);
+    const g1 = lines.find((l) => l.startsWith("g1 "))!;
+    expect(g1).toMatch(
+      /guest@hv1\s+102\s+running\s+4\.80s\s+READY\s+256\s+18446744073709551614\s+0\.25ms\s+-\s+ready ✓/,
+    );
+    expect(g1).toContain("setup_data:32 virtio-rng:9007199254740993");
+  });
+});
+
+describe("evaluateTarget", () => {
+  const g = (state: NodeStatus["state"], init: "EMPTY" | "EARLY" | "READY") =>
+    ({ ...nodes[2]!, state, crng: crng(init) }) as NodeStatus;
+  it("ready: READY reaches it; a panic or exit fails it; otherwise pending", () => {
+    expect(evaluateTarget("ready", undefined).state).toBe("pending");
+    expect(evaluateTarget("ready", g("running", "READY")).state).toBe("reached");
+    expect(evaluateTarget("ready", g("running", "EARLY"))).toEqual({
+      state: "pending",
+      reason: "crng EARLY, entropy_avail 128",
+    });
+    expect(evaluateTarget("ready", g("panicked", "EMPTY"))).toEqual({
+      state: "failed",
+      reason: "kernel panic (expected crng READY)",
+    });
+    expect(evaluateTarget("ready", g("crashed", "READY")).state).toBe("failed");
+  });
+  it("panic: only a kernel panic reaches it", () => {
+    expect(evaluateTarget("panic", g("panicked", "EMPTY")).state).toBe("reached");
+    expect(evaluateTarget("panic", g("running", "READY")).state).toBe("pending");
+    expect(evaluateTarget("panic", g("stopped", "EMPTY")).state).toBe("failed");
+  });
+});
