@@ -45,5 +45,5 @@ export async function runDown(opts: DownOptions): Promise<void> {
   const how = r.killed.length
     ? `; killed ${r.killed.length} that outlived the grace period (pids ${r.killed.join(", ")})`
     : "";
-  note(`cluster "${state.cluster}" stopped (${n} processes)${how}`);
+  note(`cluster "${state.cluster}" stopped (${n} process${n === 1 ? "" : "es"})${how}`);
 }

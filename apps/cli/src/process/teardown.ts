@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { RunDir, RunState } from "@vmrng/cluster";
 import { type ControlClient, readRunState } from "@vmrng/cluster/control";
-import { isRunning, looksLikeNode, sleep, waitGone } from "./pids.js";
+import { isRunning, looksLikeNode, waitGone } from "./pids.js";
 
 export interface TeardownResult {
   /** The host acknowledged cluster.down. */
@@ -55,7 +55,7 @@ export async function teardown(
   // The host rewrites state.json as pids become known: take the last word.
   for (const p of recordedPids(latestState(runDir))) pids.add(p);
   const hostPid = known?.hostPid;
-  if (hostPid !== undefined && graceful) await waitGone([hostPid], timeoutMs + graceMs);
+  if (hostPid !== undefined && graceful) await waitGone([hostPid], timeoutMs + graceMs + 3000);
   let alive = await waitGone([...pids], graceful ? graceMs : 0);
   for (const p of recordedPids(latestState(runDir)))
     if (isRunning(p) && !alive.includes(p)) alive.push(p);
@@ -69,6 +69,5 @@ export async function teardown(
   }
   alive = await waitGone(killed, 3000);
   if (alive.length === 0) rmSync(runDir.stateFile, { force: true });
-  await sleep(0);
   return { graceful, killed, survivors: alive, ...(downError === undefined ? {} : { downError }) };
 }
