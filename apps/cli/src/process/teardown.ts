@@ -56,6 +56,13 @@ export async function teardown(
   for (const p of recordedPids(latestState(runDir))) pids.add(p);
   const hostPid = known?.hostPid;
   if (hostPid !== undefined && graceful) await waitGone([hostPid], timeoutMs + graceMs + 3000);
+  else if (hostPid !== undefined && client && isRunning(hostPid)) {
+    // The host did not take cluster.down: it still stops its hypervisors on SIGTERM.
+    try {
+      process.kill(hostPid, "SIGTERM");
+    } catch {}
+    await waitGone([hostPid], timeoutMs + graceMs);
+  }
   let alive = await waitGone([...pids], graceful ? graceMs : 0);
   for (const p of recordedPids(latestState(runDir)))
     if (isRunning(p) && !alive.includes(p)) alive.push(p);
