@@ -53,6 +53,8 @@ export const SAMPLES: { readonly [K in MessageType]: MessageOf<K> } = {
   "vm.resume": { t: "vm.resume", id: 8, vm: "vm-1" },
   "vm.kill": { t: "vm.kill", id: 9, vm: "vm-1" },
   "vm.state": { t: "vm.state", re: 9, vm: "vm-1", state: "running", pid: 4242 },
+  "entropy.get": { t: "entropy.get", id: 40, len: 32 },
+  "entropy.data": { t: "entropy.data", re: 40, data: bytes(32) },
   "rng.getrandom": { t: "rng.getrandom", id: 10, vm: "vm-1", len: 32, flags: 1 },
   "rng.read": { t: "rng.read", id: 11, vm: "vm-1", source: "hwrng", len: 64, nonblock: true },
   "rng.data": { t: "rng.data", re: 10, vm: "vm-1", data: bytes(32) },
@@ -73,6 +75,7 @@ export const SAMPLES: { readonly [K in MessageType]: MessageOf<K> } = {
           entropyAvail: 256,
           generation: 0xffff_ffff_ffff_fffen,
           readyAtMs: 812,
+          readySource: "virtio-rng",
         },
         channels: [
           { channel: "virtio-rng", requests: 3n, bytes: 192n, errors: 0n },

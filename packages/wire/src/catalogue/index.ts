@@ -1,6 +1,7 @@
 export * from "./boot.js";
 export * from "./cluster.js";
 export * from "./common.js";
+export * from "./entropy.js";
 export * from "./event.js";
 export * from "./fault.js";
 export * from "./handshake.js";

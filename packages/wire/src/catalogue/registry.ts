@@ -1,6 +1,7 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import { BootParams } from "./boot.js";
 import { ClusterDown, ClusterState, ClusterUp } from "./cluster.js";
+import { EntropyData, EntropyGet } from "./entropy.js";
 import { Event, EventsSubscribe, EventsSubscribed, EventsUnsubscribe } from "./event.js";
 import { FaultAdd, FaultAdded, FaultClear, FaultCleared, FaultList, FaultListed } from "./fault.js";
 import { Hello, Refusal, Welcome } from "./handshake.js";
@@ -68,6 +69,8 @@ export const SCHEMAS = [
   LogRead,
   LogLines,
   BootParams,
+  EntropyGet,
+  EntropyData,
   VirtioAvail,
   VirtioUsed,
   MsrCpuid,

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Enum, Millis, NodeId, Obj, ReqId, Tag, U32, U64 } from "./common.js";
+import { Enum, Millis, NodeId, Obj, ReqId, Tag, Text, U32, U64 } from "./common.js";
 
 /**
  * client → host, host → hypervisor, hypervisor → guest: report status, for all nodes below the
@@ -24,6 +24,8 @@ export const CrngStatus = Obj({
   generation: U64,
   /** Virtual uptime at which READY was reached; absent while not READY. */
   readyAtMs: Type.Optional(Millis),
+  /** Which input pushed crng_init to READY: "setup_data seed", "virtio-rng", "interrupts", … */
+  readySource: Type.Optional(Text(64)),
 });
 export type CrngStatus = Static<typeof CrngStatus>;
 
