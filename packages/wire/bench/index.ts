@@ -1,22 +1,30 @@
 /**
  * Link vs bare ws + msgpackr, between this process and a child server process (bench/server.ts,
- * run through tsx like this file). Both sides echo; rounds alternate Link/bare so drift on a
- * shared machine hits both alike. Rows: round-trip p50/p99 for 64 B and 64 KiB payloads, and
- * pipelined throughput (msgs/s, payload MB/s one way).
+ * run through tsx exactly like this file). All sides echo; rounds rotate the order of the sides
+ * so drift on a shared machine hits each alike. Rows: round-trip p50/p99 for 64 B and 64 KiB
+ * payloads, pipelined throughput (msgs/s, payload MB/s one way), and the same for a Link with
+ * write coalescing off, which isolates the Link's per-message cost.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { type BenchRow, percentile, ratioRow, writeSuite } from "@vmrng/benchkit";
 import { WebSocket } from "ws";
-import { connectLink, generateToken, type Link } from "../src/index.js";
+import { connectLink, generateToken } from "../src/index.js";
 import { type BareEcho, barePackr, bareUnpackr, MAX_FRAME } from "./shared.js";
 
 type Call = (data: Uint8Array) => Promise<unknown>;
+interface Side {
+  call: Call;
+  close: () => Promise<void> | void;
+}
+interface Ports {
+  link: number;
+  plain: number;
+  bare: number;
+}
 
-async function startServer(
-  token: string,
-): Promise<{ child: ChildProcess; link: number; bare: number }> {
+async function startServer(token: string): Promise<{ child: ChildProcess; ports: Ports }> {
   const script = fileURLToPath(new URL("./server.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     stdio: ["pipe", "pipe", "inherit"],
@@ -27,14 +35,10 @@ async function startServer(
     out += String(chunk);
     if (out.includes("\n")) break;
   }
-  const ports = JSON.parse(out.split("\n")[0]!) as { link: number; bare: number };
-  return { child, ...ports };
+  return { child, ports: JSON.parse(out.split("\n")[0]!) as Ports };
 }
 
-async function linkCall(
-  port: number,
-  token: string,
-): Promise<{ call: Call; link: Link; close: () => Promise<void> }> {
+async function linkSide(port: number, token: string, coalesceWrites: boolean): Promise<Side> {
   const client = connectLink({
     url: `ws://127.0.0.1:${port}/`,
     token,
@@ -42,16 +46,13 @@ async function linkCall(
     node: "bench",
     reconnect: false,
     limits: { maxFrameBytes: MAX_FRAME },
+    coalesceWrites,
   });
   const link = await client.opened();
-  return {
-    link,
-    call: (data) => link.request({ t: "echo", data }),
-    close: () => client.close(),
-  };
+  return { call: (data) => link.request({ t: "echo", data }), close: () => client.close() };
 }
 
-async function bareCall(port: number): Promise<{ call: Call; close: () => void }> {
+async function bareSide(port: number): Promise<Side> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
     perMessageDeflate: false,
     maxPayload: MAX_FRAME,
@@ -114,65 +115,53 @@ async function pipelined(
 }
 
 const median = (xs: number[]): number => percentile(xs, 50);
+const mb = (msgsPerSec: number, size: number): number => (msgsPerSec * size) / 1e6;
 
 async function main(): Promise<void> {
   const token = generateToken();
-  const server = await startServer(token);
-  const link = await linkCall(server.link, token);
-  const bare = await bareCall(server.bare);
-  const sides = { link: link.call, bare: bare.call };
+  const { child, ports } = await startServer(token);
+  const sides = {
+    link: await linkSide(ports.link, token, true),
+    plain: await linkSide(ports.plain, token, false),
+    bare: await bareSide(ports.bare),
+  };
   const small = new Uint8Array(64).fill(7);
   const large = new Uint8Array(64 * 1024).fill(9);
-  const ROUNDS = 5;
 
-  // warm-up: JIT both paths and the server's
-  for (const call of Object.values(sides)) {
-    await roundTrips(call, small, 2000, []);
-    await roundTrips(call, large, 200, []);
-    await pipelined(call, small, 10_000, 64);
+  // warm-up: JIT every path, here and in the server
+  for (const side of Object.values(sides)) {
+    await roundTrips(side.call, small, 2000, []);
+    await roundTrips(side.call, large, 200, []);
+    await pipelined(side.call, small, 10_000, 64);
+    await pipelined(side.call, large, 300, 16);
   }
 
-  const rtt = {
-    link: { small: [] as number[], large: [] as number[] },
-    bare: { small: [] as number[], large: [] as number[] },
-  };
-  const tput = {
-    link: { small: [] as number[], large: [] as number[] },
-    bare: { small: [] as number[], large: [] as number[] },
-  };
+  type Series = { small: number[]; large: number[] };
+  const series = (): Series => ({ small: [], large: [] });
+  const rtt = { link: series(), plain: series(), bare: series() };
+  const tput = { link: series(), plain: series(), bare: series() };
+  const orders = [
+    ["link", "plain", "bare"],
+    ["bare", "link", "plain"],
+    ["plain", "bare", "link"],
+  ] as const;
+  const ROUNDS = 6;
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (["link", "bare"] as const) : (["bare", "link"] as const);
-    for (const side of order) {
-      await roundTrips(sides[side], small, 2000, rtt[side].small);
-      await roundTrips(sides[side], large, 300, rtt[side].large);
-      tput[side].small.push(await pipelined(sides[side], small, 30_000, 64));
-      tput[side].large.push(await pipelined(sides[side], large, 1000, 16));
+    for (const name of orders[round % 3]!) {
+      const { call } = sides[name];
+      await roundTrips(call, small, 2000, rtt[name].small);
+      await roundTrips(call, large, 300, rtt[name].large);
+      tput[name].small.push(await pipelined(call, small, 30_000, 64));
+      tput[name].large.push(await pipelined(call, large, 1000, 16));
     }
   }
 
-  const mb = (msgs: number, size: number) => (msgs * size) / 1e6;
+  const p = (xs: number[], q: number) => percentile(xs, q);
   const rows: BenchRow[] = [
-    ratioRow(
-      "rtt p50, 64 B",
-      "µs",
-      percentile(rtt.link.small, 50),
-      percentile(rtt.bare.small, 50),
-      "<= 1.2x",
-    ),
-    ratioRow("rtt p99, 64 B", "µs", percentile(rtt.link.small, 99), percentile(rtt.bare.small, 99)),
-    ratioRow(
-      "rtt p50, 64 KiB",
-      "µs",
-      percentile(rtt.link.large, 50),
-      percentile(rtt.bare.large, 50),
-      "<= 1.2x",
-    ),
-    ratioRow(
-      "rtt p99, 64 KiB",
-      "µs",
-      percentile(rtt.link.large, 99),
-      percentile(rtt.bare.large, 99),
-    ),
+    ratioRow("rtt p50, 64 B", "µs", p(rtt.link.small, 50), p(rtt.bare.small, 50), "<= 1.2x"),
+    ratioRow("rtt p99, 64 B", "µs", p(rtt.link.small, 99), p(rtt.bare.small, 99)),
+    ratioRow("rtt p50, 64 KiB", "µs", p(rtt.link.large, 50), p(rtt.bare.large, 50), "<= 1.2x"),
+    ratioRow("rtt p99, 64 KiB", "µs", p(rtt.link.large, 99), p(rtt.bare.large, 99)),
     ratioRow(
       "pipelined, 64 B",
       "msgs/s",
@@ -201,13 +190,25 @@ async function main(): Promise<void> {
       mb(median(tput.bare.large), 65536),
       ">= 0.9x",
     ),
+    ratioRow("no coalescing: rtt p50, 64 B", "µs", p(rtt.plain.small, 50), p(rtt.bare.small, 50)),
+    ratioRow(
+      "no coalescing: pipelined, 64 B",
+      "msgs/s",
+      median(tput.plain.small),
+      median(tput.bare.small),
+    ),
+    ratioRow(
+      "no coalescing: pipelined, 64 KiB",
+      "msgs/s",
+      median(tput.plain.large),
+      median(tput.bare.large),
+    ),
   ];
   writeSuite("wire", rows);
 
-  await link.close();
-  bare.close();
-  server.child.stdin!.end();
-  await once(server.child, "exit");
+  for (const side of Object.values(sides)) await side.close();
+  child.stdin!.end();
+  await once(child, "exit");
 }
 
 await main();

@@ -1,7 +1,8 @@
 /**
  * The benchmark's server process: a Link server and a bare ws + msgpackr server, both echoing,
  * in one child process so both are measured across the same process boundary and runtime.
- * Prints {"link": port, "bare": port} on stdout once both listen.
+ * Prints {"link": port, "plain": port, "bare": port} on stdout once all listen ("plain" is a
+ * Link server with write coalescing off).
  */
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
@@ -20,6 +21,15 @@ const link = await createLinkServer({
   limits: { maxFrameBytes: MAX_FRAME },
 });
 link.handle("echo", (m) => ({ t: "echo.reply", data: m.data }));
+// The same Link without write coalescing, to show the per-message cost on its own.
+const plain = await createLinkServer({
+  role: "host",
+  node: "bench-host",
+  tokens,
+  limits: { maxFrameBytes: MAX_FRAME },
+  coalesceWrites: false,
+});
+plain.handle("echo", (m) => ({ t: "echo.reply", data: m.data }));
 
 const bare = new WebSocketServer({
   host: "127.0.0.1",
@@ -38,7 +48,7 @@ bare.on("connection", (ws) => {
 });
 
 process.stdout.write(
-  `${JSON.stringify({ link: link.port, bare: (bare.address() as AddressInfo).port })}\n`,
+  `${JSON.stringify({ link: link.port, plain: plain.port, bare: (bare.address() as AddressInfo).port })}\n`,
 );
 // Exit with the parent: it closes our stdin.
 process.stdin.resume();

@@ -54,17 +54,23 @@ describe("backpressure", () => {
 
     let accepted = 0;
     let refusal: unknown;
+    let refusedInARow = 0;
     const frameBound = CHUNK + 64; // one encoded virtio.used
-    // Fill the kernel buffers, then the socket buffer, then the queue, until refused.
-    for (let i = 0; i < 20_000 && refusal === undefined; i++) {
+    // Fill the kernel buffers, then the socket buffer, then the queue, until sends stay refused
+    // even after the socket had time to push more into the kernel.
+    for (let i = 0; i < 20_000 && refusedInARow < 10; i++) {
       try {
         link.send(used(accepted));
         accepted++;
+        refusedInARow = 0;
       } catch (e) {
         refusal = e;
+        refusedInARow++;
+        await sleep(5);
       }
       if (i % 64 === 63) await sleep(1); // let the socket flush into the kernel meanwhile
     }
+    expect(refusedInARow).toBe(10);
     expect(refusal).toBeInstanceOf(WireError);
     expect((refusal as WireError).code).toBe("E_BACKPRESSURE");
     expect(link.writable).toBe(false);

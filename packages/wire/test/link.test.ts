@@ -332,3 +332,47 @@ describe("link: version negotiation", () => {
     expect(client.state).toBe("closed");
   });
 });
+
+describe("link: write coalescing", () => {
+  async function burstWrites(coalesceWrites: boolean): Promise<{ writes: number; got: number[] }> {
+    const { Socket } = await import("node:net");
+    const l = await lab({ coalesceWrites });
+    const linkP = nextLink(l.server);
+    const raw = await RawPeer.open(l);
+    const link = await linkP;
+    const proto = Socket.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const original = { _write: proto._write!, _writev: proto._writev! };
+    let writes = 0;
+    proto._write = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return original._write.apply(this, a);
+    };
+    proto._writev = function (this: unknown, ...a: unknown[]) {
+      writes++;
+      return original._writev.apply(this, a);
+    };
+    try {
+      for (let i = 0; i < 100; i++)
+        link.send({ t: "virtio.used", desc: i, data: new Uint8Array([i]) });
+      await sleep(20);
+    } finally {
+      proto._write = original._write;
+      proto._writev = original._writev;
+    }
+    await until(() => raw.received.filter((m) => m.t === "virtio.used").length === 100);
+    const got = raw.received
+      .filter((m) => m.t === "virtio.used")
+      .map((m) => (m as MessageOf<"virtio.used">).desc);
+    raw.close();
+    return { writes, got };
+  }
+
+  it("sends the frames of one tick in one socket write, in order", async () => {
+    const on = await burstWrites(true);
+    expect(on.got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(on.writes).toBeLessThanOrEqual(2);
+    const off = await burstWrites(false);
+    expect(off.got).toEqual(on.got);
+    expect(off.writes).toBeGreaterThanOrEqual(50);
+  });
+});

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { type ClientOptions, WebSocket } from "ws";
 import type { OneWay, RequestType } from "../catalogue/registry.js";
 import type { ReplyTo, RoleName } from "../catalogue/routes.js";
@@ -195,6 +196,10 @@ export class LinkClient extends Emitter<LinkClientEvents> {
     this.#ws = ws;
     let failure: WireError | undefined;
     let fatal = false;
+    let socket: Socket | undefined;
+    ws.once("upgrade", (res) => {
+      socket = res.socket as Socket;
+    });
     let link: Link | undefined;
     const fail = (err: WireError, isFatal: boolean): void => {
       failure ??= err;
@@ -283,6 +288,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
         version,
         heartbeatMs: reply.heartbeatMs,
         handlers: new HandlerTable(this.handlers),
+        socket,
       });
       this.#adopt(link);
     });

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { RawData, WebSocket } from "ws";
 import {
   kindOf,
@@ -67,6 +68,11 @@ export interface LinkInit {
   readonly version: number;
   readonly heartbeatMs: number;
   readonly handlers: HandlerTable;
+  /**
+   * The upgraded TCP socket under `ws`, when known: frames written in one tick are then
+   * coalesced into one writev (cork now, uncork on the next tick).
+   */
+  readonly socket?: Socket | undefined;
 }
 
 interface Pending {
@@ -145,10 +151,14 @@ export class Link extends Emitter<LinkEvents> {
   #alive = true;
   #heartbeat: NodeJS.Timeout | undefined;
 
+  readonly #socket: Socket | undefined;
+  #corked = false;
+
   /** @internal Links are created by the server and client once the handshake succeeded. */
   constructor(ws: WebSocket, init: LinkInit) {
     super();
     this.#ws = ws;
+    this.#socket = init.tuning.coalesceWrites ? init.socket : undefined;
     this.#codec = init.codec;
     this.#t = init.tuning;
     this.local = init.local;
@@ -319,6 +329,7 @@ export class Link extends Emitter<LinkEvents> {
   /** Writes or queues a frame; false when the queue is full (nothing was written). */
   #write(frame: Uint8Array): boolean {
     const ws = this.#ws;
+    if (!this.#corked && this.#socket !== undefined) this.#cork();
     const buffered = ws.bufferedAmount;
     if (this.#queue.length === 0 && buffered < this.#t.highWaterMark) {
       this.stats.framesOut++;
@@ -363,8 +374,27 @@ export class Link extends Emitter<LinkEvents> {
     }
   };
 
+  /**
+   * Holds this tick's writes in the socket and sends them as one writev on the next tick: a
+   * burst of frames (pipelined requests, a batch of replies, an event fan-out) costs one syscall
+   * instead of one each. ws corks/uncorks around each frame too; Node counts nested corks.
+   */
+  #cork(): void {
+    const socket = this.#socket!;
+    if (socket.destroyed) return;
+    socket.cork();
+    this.#corked = true;
+    process.nextTick(this.#uncork);
+  }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket!.uncork();
+  };
+
   #flush(): void {
     const ws = this.#ws;
+    if (!this.#corked && this.#socket !== undefined) this.#cork();
     while (this.#queue.length > 0 && ws.bufferedAmount < this.#t.highWaterMark) {
       const frame = this.#queue.shift()!;
       this.#queuedBytes -= frame.byteLength;

@@ -193,11 +193,13 @@ export class LinkServer extends Emitter<LinkServerEvents> {
       });
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, scope, remote));
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#accept(ws, scope, remote, socket as Socket),
+    );
   };
 
   /** Waits for `hello`, checks it against the token scope and versions, answers, makes a Link. */
-  #accept(ws: WebSocket, scope: TokenScope, remote: string): void {
+  #accept(ws: WebSocket, scope: TokenScope, remote: string, socket: Socket): void {
     this.#handshaking.add(ws);
     const codec = new Codec(this.#tuning.limits);
     const refuse = (code: WireErrorCode, message: string, closeCode: number): void => {
@@ -277,6 +279,7 @@ export class LinkServer extends Emitter<LinkServerEvents> {
         version,
         heartbeatMs: this.heartbeatMs,
         handlers: new HandlerTable(this.handlers),
+        socket,
       });
       this.#links.add(link);
       link.once("close", () => this.#links.delete(link));

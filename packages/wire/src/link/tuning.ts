@@ -21,6 +21,8 @@ export interface LinkTuning {
   malformedBudget?: number;
   /** How long close() waits for the peer's close frame before dropping the socket. */
   closeTimeoutMs?: number;
+  /** Send the frames written in one tick with one writev (default true). */
+  coalesceWrites?: boolean;
 }
 
 export interface ResolvedTuning {
@@ -34,6 +36,7 @@ export interface ResolvedTuning {
   readonly maxConcurrentHandlers: number;
   readonly malformedBudget: number;
   readonly closeTimeoutMs: number;
+  readonly coalesceWrites: boolean;
 }
 
 export function resolveTuning(t: LinkTuning = {}): ResolvedTuning {
@@ -49,12 +52,13 @@ export function resolveTuning(t: LinkTuning = {}): ResolvedTuning {
     maxConcurrentHandlers: t.maxConcurrentHandlers ?? 1024,
     malformedBudget: t.malformedBudget ?? 64,
     closeTimeoutMs: t.closeTimeoutMs ?? 2000,
+    coalesceWrites: t.coalesceWrites ?? true,
   };
   if (r.lowWaterMark > r.highWaterMark) {
     throw new RangeError("lowWaterMark must not exceed highWaterMark");
   }
   for (const [k, v] of Object.entries(r)) {
-    if (k === "limits") continue;
+    if (k === "limits" || k === "coalesceWrites") continue;
     if (typeof v !== "number" || !(v >= 0)) throw new RangeError(`${k} must be a number >= 0`);
   }
   return r;
