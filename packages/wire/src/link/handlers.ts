@@ -6,21 +6,26 @@ import {
   type OneWayType,
   type RequestType,
 } from "../catalogue/registry.js";
-import type { ReplyTo } from "../catalogue/routes.js";
+import type { ReplyTo, ReplyType } from "../catalogue/routes.js";
 import type { Link } from "./link.js";
 
 /** A reply as a handler returns it: the Link adds `re`. */
 export type ReplyBody<T extends RequestType> =
   ReplyTo<T> extends infer R ? (R extends unknown ? Omit<R, "re"> : never) : never;
 
+/** What a request handler may return: a reply body, or nothing where `ok` answers the request. */
+export type HandlerResult<T extends RequestType> =
+  "ok" extends ReplyType<T> ? ReplyBody<T> | undefined : ReplyBody<T>;
+
 /**
- * Handles a request and returns its reply body. Returning nothing is allowed where `ok` is a
- * valid reply. Throw a WireError to answer with its code; any other throw answers E_INTERNAL.
+ * Handles a request and returns (or resolves to) its reply body; the Link adds `re`. Throw a
+ * WireError to answer with its code (a forwarded E_REMOTE keeps the remote code); any other
+ * throw answers E_INTERNAL and is reported locally as a `wireError` event.
  */
 export type RequestHandler<T extends RequestType> = (
   msg: MessageOf<T>,
   link: Link,
-) => ReplyBody<T> | undefined | Promise<ReplyBody<T> | undefined>;
+) => HandlerResult<T> | Promise<HandlerResult<T>>;
 
 /** Handles a one-way message; nothing is sent back unless it throws (then an uncorrelated error). */
 export type OneWayHandler<T extends OneWayType> = (
