@@ -6,6 +6,7 @@ export * from "./event.js";
 export * from "./fault.js";
 export * from "./handshake.js";
 export * from "./log.js";
+export * from "./mem.js";
 export * from "./msr.js";
 export * from "./registry.js";
 export * from "./reply.js";

@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { Obj, ReqId, Tag, U32, U64 } from "./common.js";
+import { NodeId, Obj, ReqId, Tag, U32, U64 } from "./common.js";
 
 /*
  * The guest's CPUID and MSR instructions that the hypervisor must emulate (the CommonHV RNG
@@ -40,3 +40,15 @@ export type MsrWritten = Static<typeof MsrWritten>;
 /** hypervisor → guest: the RDMSR/WRMSR raised #GP(0) (unknown index, or a read-only MSR). */
 export const MsrGp = Obj({ t: Tag("msr.gp"), re: ReqId, index: U32 });
 export type MsrGp = Static<typeof MsrGp>;
+
+/**
+ * client/host → hypervisor → guest: userspace RDMSR in a guest, as msr-tools' `rdmsr` does through
+ * /dev/cpu/N/msr. The guest executes it (a VM exit to its hypervisor) and relays the answer:
+ * `msr.value`, or `msr.gp` when the MSR faults.
+ */
+export const CpuRdmsr = Obj({ t: Tag("cpu.rdmsr"), id: ReqId, vm: NodeId, index: U32 });
+export type CpuRdmsr = Static<typeof CpuRdmsr>;
+
+/** Userspace WRMSR in a guest (msr-tools' `wrmsr`): answered `msr.written` or `msr.gp`. */
+export const CpuWrmsr = Obj({ t: Tag("cpu.wrmsr"), id: ReqId, vm: NodeId, index: U32, value: U64 });
+export type CpuWrmsr = Static<typeof CpuWrmsr>;

@@ -6,7 +6,18 @@ import { Event, EventsSubscribe, EventsSubscribed, EventsUnsubscribe } from "./e
 import { FaultAdd, FaultAdded, FaultClear, FaultCleared, FaultList, FaultListed } from "./fault.js";
 import { Hello, Refusal, Welcome } from "./handshake.js";
 import { LogLine, LogLines, LogRead } from "./log.js";
-import { MsrCpuid, MsrCpuidRegs, MsrGp, MsrRdmsr, MsrValue, MsrWritten, MsrWrmsr } from "./msr.js";
+import { MemData, MemRead } from "./mem.js";
+import {
+  CpuRdmsr,
+  CpuWrmsr,
+  MsrCpuid,
+  MsrCpuidRegs,
+  MsrGp,
+  MsrRdmsr,
+  MsrValue,
+  MsrWritten,
+  MsrWrmsr,
+} from "./msr.js";
 import { Echo, EchoReply, ErrorMsg, Ok } from "./reply.js";
 import { RngData, RngErrno, RngGetrandom, RngRead } from "./rng.js";
 import {
@@ -80,6 +91,10 @@ export const SCHEMAS = [
   MsrWrmsr,
   MsrWritten,
   MsrGp,
+  CpuRdmsr,
+  CpuWrmsr,
+  MemRead,
+  MemData,
   VmgenidNotify,
   VmgenidRead,
   VmgenidId,
