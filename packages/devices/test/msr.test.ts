@@ -58,6 +58,20 @@ describe("RNG MSR device", () => {
     expect(g.accounting()).toMatchObject({ channel: "rng-msr", requests: 5, bytes: 40 });
   });
 
+  it("a generator's fingerprint tracks its state and reveals the same value for the same state", () => {
+    const h = host();
+    const a = h.attach("a", seedA);
+    const b = h.attach("b", seedA);
+    expect(a.fingerprint()).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.fingerprint()).toBe(b.fingerprint());
+    const before = b.fingerprint();
+    a.wrmsr(MSR, 0x1234n);
+    expect(a.fingerprint()).not.toBe(before);
+    expect(b.fingerprint()).toBe(before);
+    b.rdmsr(MSR);
+    expect(b.fingerprint()).not.toBe(before);
+  });
+
   it("any other MSR index faults; wrmsr faults when writes are not offered", () => {
     const g = host().attach("a", seedA);
     expect(g.rdmsr(MSR + 1)).toEqual({ kind: "gp", index: MSR + 1 });

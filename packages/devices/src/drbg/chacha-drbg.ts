@@ -24,6 +24,8 @@ const MAX_REQUEST = 1 << 24;
  * bytes-since-reseed counter; mix() folds untrusted input (a guest's wrmsr) the same way but
  * is not a reseed, so the counter keeps running.
  */
+const FINGERPRINT_LABEL = new TextEncoder().encode("vmrng drbg fingerprint");
+
 export class ChaChaDrbg implements ByteSource {
   private key: Uint8Array;
   private sinceReseed = 0;
@@ -77,6 +79,20 @@ export class ChaChaDrbg implements ByteSource {
 
   get bytesSinceReseed(): number {
     return this.sinceReseed;
+  }
+
+  /**
+   * A 64-bit public fingerprint of the current key (BLAKE2s of a label and the key): changes
+   * whenever the state does, reveals nothing about it. Lets a lab show that one guest's writes
+   * never moved another guest's generator.
+   */
+  fingerprint(): string {
+    const msg = new Uint8Array(FINGERPRINT_LABEL.length + KEY_LEN);
+    msg.set(FINGERPRINT_LABEL);
+    msg.set(this.key, FINGERPRINT_LABEL.length);
+    const d = blake2s(msg, { dkLen: 8 });
+    msg.fill(0);
+    return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   get reseedCount(): number {

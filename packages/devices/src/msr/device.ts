@@ -163,4 +163,9 @@ export class RngMsrGuest implements CommonHvCpu {
   get bytesSinceReseed(): number {
     return this.drbg.bytesSinceReseed;
   }
+
+  /** Public fingerprint of this guest's generator state (see ChaChaDrbg.fingerprint). */
+  fingerprint(): string {
+    return this.drbg.fingerprint();
+  }
 }
