@@ -40,10 +40,9 @@ export interface StatusNode {
   channels: { channel: string; requests: string; bytes: string; errors: string }[];
 }
 
-/** The guest's readiness source, once the status carries one. */
+/** The input that made the guest's CRNG READY, once the status reports it. */
 export function readySourceOf(crng: NodeStatus["crng"]): string | null {
-  const v = (crng as { readySource?: unknown } | undefined)?.readySource;
-  return typeof v === "string" ? v : null;
+  return crng?.readySource ?? null;
 }
 
 export function statusDocument(
