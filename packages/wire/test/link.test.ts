@@ -376,3 +376,38 @@ describe("link: write coalescing", () => {
     expect(off.writes).toBeGreaterThanOrEqual(50);
   });
 });
+
+describe("link: throwing listeners", () => {
+  it("turns a throwing event listener into a wireError instead of crashing", async () => {
+    const l = await lab();
+    const linkP = nextLink(l.server);
+    const client = connectGuest(l);
+    const state: string[] = [];
+    client.on("state", () => {
+      throw new Error("listener bug");
+    });
+    client.on("state", (s) => state.push(s.state)); // later listeners still run
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    cleanup.push(() => {
+      process.off("warning", onWarning);
+    });
+    await client.opened();
+    const serverLink = await linkP;
+    const local: WireError[] = [];
+    serverLink.on("wireError", (e) => local.push(e));
+    let seen = 0;
+    serverLink.on("message", () => {
+      seen++;
+      throw new TypeError("boom");
+    });
+    client.send({ t: "virtio.avail", desc: 1, len: 8 });
+    client.send({ t: "virtio.avail", desc: 2, len: 8 });
+    await until(() => seen === 2);
+    expect(local.map((e) => e.code)).toEqual(["E_INTERNAL", "E_INTERNAL"]);
+    expect(serverLink.state).toBe("open");
+    expect(state).toContain("open");
+    await until(() => warnings.some((w) => w.includes("listener bug")));
+  });
+});

@@ -2,7 +2,9 @@ import { EventEmitter } from "node:events";
 
 /**
  * A typed facade over EventEmitter. Event names never include "error", so an event nobody
- * listens to is simply dropped instead of throwing (a wire problem must never crash a process).
+ * listens to is simply dropped instead of throwing. Events are emitted from socket callbacks,
+ * so a listener that throws must not unwind into ws (that would crash the process): each
+ * listener runs on its own, and a throw is handed to `listenerFailed`.
  */
 export class Emitter<E extends { [K in keyof E]: unknown[] }> {
   readonly #ee = new EventEmitter();
@@ -31,6 +33,23 @@ export class Emitter<E extends { [K in keyof E]: unknown[] }> {
   }
 
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
-    return this.#ee.emit(event, ...args);
+    // rawListeners keeps once() wrappers, which remove themselves when called.
+    const listeners = this.#ee.rawListeners(event) as ((...a: unknown[]) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener.apply(this, args);
+      } catch (e) {
+        this.listenerFailed(event, e);
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  /** A listener threw. The default reports it as a process warning; subclasses may route it. */
+  protected listenerFailed(event: string, error: unknown): void {
+    process.emitWarning(
+      `listener for "${event}" threw: ${(error as Error)?.message ?? String(error)}`,
+      "VmrngWireListenerWarning",
+    );
   }
 }

@@ -234,6 +234,18 @@ export class Link extends Emitter<LinkEvents> {
     });
   }
 
+  /** A throwing event listener becomes a local `wireError` (unless that listener throws too). */
+  protected override listenerFailed(event: string, error: unknown): void {
+    if (event === "wireError") {
+      super.listenerFailed(event, error);
+      return;
+    }
+    this.emit(
+      "wireError",
+      new WireError("E_INTERNAL", `listener for ${event} threw`, { cause: error }),
+    );
+  }
+
   /** Registers the handler for requests or one-way messages of type `t` on this link only. */
   handle<T extends HandledType>(t: T, handler: Handler<T>): this {
     this.handlers.set(t, handler);
