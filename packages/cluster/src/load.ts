@@ -64,3 +64,28 @@ export function loadClusterFile(path: string): ClusterSpec {
   }
   return parseClusterText(text, path);
 }
+
+/**
+ * Reads the resolved spec a run directory holds (cluster.json, written by `vmrng up`) and checks
+ * it through the same schema as a cluster file: a resolved spec is a cluster file with every
+ * setting filled in, plus each guest's `hypervisor`, which is implied by where it stands.
+ */
+export function loadResolvedSpec(path: string): ClusterSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ClusterFileError(
+      path,
+      "",
+      `cannot read the resolved cluster spec: ${(err as Error).message}`,
+    );
+  }
+  const doc = raw as { hypervisors?: { guests?: Record<string, unknown>[] }[] };
+  for (const hv of Array.isArray(doc?.hypervisors) ? doc.hypervisors : []) {
+    for (const g of Array.isArray(hv?.guests) ? hv.guests : []) {
+      if (g && typeof g === "object") delete g.hypervisor;
+    }
+  }
+  return validateCluster(raw, path);
+}

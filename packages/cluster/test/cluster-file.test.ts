@@ -150,3 +150,19 @@ hypervisors:
     expect(schema.required).toEqual(["hypervisors"]);
   });
 });
+
+describe("resolved spec round trip", () => {
+  it("reads back exactly the spec that was written to a run directory", async () => {
+    const { loadResolvedSpec } = await import("../src/index.js");
+    const spec = parseClusterText(DEFAULT_CLUSTER_YAML, "<default>");
+    const dir = mkdtempSync(join(tmpdir(), "resolved-"));
+    const f = join(dir, "cluster.json");
+    writeFileSync(f, JSON.stringify(spec));
+    expect(loadResolvedSpec(f)).toEqual(spec);
+    writeFileSync(
+      f,
+      JSON.stringify({ ...spec, hypervisors: [{ id: "hv", guests: [{ id: "g", cpus: 0 }] }] }),
+    );
+    expect(() => loadResolvedSpec(f)).toThrow(/\/hypervisors\/0\/guests\/0\/cpus/);
+  });
+});

@@ -46,6 +46,7 @@ export {
   type RequestBody,
   type RequestOptions,
 } from "./link/link.js";
+export { relay } from "./link/relay.js";
 export {
   createLinkServer,
   LinkServer,

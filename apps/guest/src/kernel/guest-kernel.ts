@@ -223,24 +223,26 @@ export class GuestKernel {
     this.bootStartedAt = this.kclock.now();
     this.con.emit("boot", "start_kernel", { phase: "start_kernel" });
 
-    const early = this.inKernel(() =>
-      runEarlyBoot({
-        crng: this.crng,
-        cpu: this.cpu,
-        arch: this.arch,
-        memory,
-        zeroPageAddr: input.image.zeroPageAddr,
-        coco: this.coco,
-        commandLine: this.commandLine,
-        utsname: DEFAULT_UTSNAME,
-        readiness: this.readiness,
-        accounting: this.accounting,
-        setupDataSink: this.sink("setup_data", "setup_data seed", this.coco),
-        ccSink: this.sink("rdrand", null, true),
-        printk: (level, text, upstream) => this.con.printk(level, text, upstream),
-        driverError: (ch, msg, data) => this.con.driverError(ch, msg, data),
-        enableInterrupts: () => this.interrupts.start(this.kclock.now()),
-      }),
+    const early = this.inKernel(
+      () =>
+        runEarlyBoot({
+          crng: this.crng,
+          cpu: this.cpu,
+          arch: this.arch,
+          memory,
+          zeroPageAddr: input.image.zeroPageAddr,
+          coco: this.coco,
+          commandLine: this.commandLine,
+          utsname: DEFAULT_UTSNAME,
+          readiness: this.readiness,
+          accounting: this.accounting,
+          setupDataSink: this.sink("setup_data", "setup_data seed", this.coco),
+          ccSink: this.sink("rdrand", null, true),
+          printk: (level, text, upstream) => this.con.printk(level, text, upstream),
+          driverError: (ch, msg, data) => this.con.driverError(ch, msg, data),
+          enableInterrupts: () => this.interrupts.start(this.kclock.now()),
+        }),
+      false,
     );
     if (early.kind === "panic") {
       this.die(early.message);
@@ -578,12 +580,18 @@ export class GuestKernel {
    * time), then `fn` at that time, then the device deliveries it caused. Re-entrant calls
    * (a transport answering from inside virtioPost) just run: their deliveries are queued.
    */
-  private inKernel<T>(fn: () => T): T {
+  /**
+   * Runs `fn` as kernel code at the current virtual time. `advance: false` keeps the kernel
+   * clock where it stands: early boot (setup_arch up to time_init) runs at one instant, as
+   * printk shows it on real hardware before sched_clock is up.
+   */
+  private inKernel<T>(fn: () => T, advance = true): T {
     if (this.busy) return fn();
     this.busy = true;
     try {
       if (this.phaseValue !== "panicked") {
-        this.timeline.runUntil(this.readOuterClock(), () => this.drainInbound());
+        const until = advance ? this.readOuterClock() : this.kclock.now();
+        this.timeline.runUntil(until, () => this.drainInbound());
         this.drainInbound();
       }
       const r = fn();

@@ -47,6 +47,8 @@ export const ChannelStats = Obj({
   requests: U64,
   bytes: U64,
   errors: U64,
+  /** Hypervisor side: a public fingerprint of the device's generator state (isolation checks). */
+  fingerprint: Type.Optional(Type.String({ pattern: "^[0-9a-f]{16}$" })),
 });
 export type ChannelStats = Static<typeof ChannelStats>;
 

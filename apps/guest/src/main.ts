@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+import { randomBytes } from "node:crypto";
+import { exitWithParent, GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
+import { DEFAULT_ZERO_PAGE_ADDR } from "@vmrng/devices";
+import {
+  connectLink,
+  type ErrnoName,
+  type Event,
+  type Link,
+  type LogLine,
+  WireError,
+} from "@vmrng/wire";
+import {
+  type GuestEvent,
+  GuestKernel,
+  GuestSyscallError,
+  type KernelLogLine,
+} from "./kernel/index.js";
+import { toOpenData } from "./open-data.js";
+import { specFromBoot } from "./spec-from-boot.js";
+
+/**
+ * One guest VM: a thin process around the emulated kernel. It takes its boot image and
+ * platform from the hypervisor, forwards device accesses over the Link, keeps one wall-clock
+ * timer for the kernel's next wake-up, and serves "userspace" requests (getrandom, reads).
+ */
+const id = process.env.VMRNG_NODE_ID ?? "";
+const url = process.env.VMRNG_HV_URL ?? "";
+const token = process.env.VMRNG_TOKEN ?? "";
+if (!id || !url || !token) {
+  console.error(
+    "guest: VMRNG_NODE_ID, VMRNG_HV_URL and VMRNG_TOKEN must be set (the hypervisor starts guests)",
+  );
+  process.exit(2);
+}
+delete process.env.VMRNG_TOKEN;
+
+const PRINTK_LEVELS = [
+  "emerg",
+  "alert",
+  "crit",
+  "err",
+  "warning",
+  "notice",
+  "info",
+  "debug",
+] as const;
+/** Coarsest wall-clock step between polls: late polls are harmless (see GuestTransport). */
+const MIN_TIMER_MS = 10;
+
+const hv = connectLink({
+  url,
+  token,
+  role: "guest",
+  node: id,
+  expect: { role: "hypervisor" },
+  reconnect: false,
+});
+let kernel: GuestKernel | null = null;
+let link: Link | null = null;
+
+function needKernel(): GuestKernel {
+  if (!kernel) throw new WireError("E_CONFLICT", `guest ${id} has not booted yet`);
+  return kernel;
+}
+
+function sendLog(l: KernelLogLine): void {
+  const msg: LogLine = {
+    t: "log.line",
+    node: id,
+    vtimeMs: l.at,
+    level: PRINTK_LEVELS.indexOf(l.level),
+    text: l.text.slice(0, 1024),
+  };
+  console.log(l.line);
+  try {
+    link?.send(msg);
+  } catch {
+    // the hypervisor is not reading; the line is still in our log file
+  }
+}
+
+function sendEvent(e: GuestEvent): void {
+  if (e.kind === "log") return; // log lines travel as log.line
+  const level: Event["level"] = e.kind === "panic" || e.kind === "driver-error" ? "error" : "info";
+  const data = e.data ? (toOpenData(e.data) as Event["data"]) : undefined;
+  try {
+    link?.send({
+      t: "event",
+      node: id,
+      vtimeMs: e.at,
+      kind: e.kind,
+      level,
+      message: e.message.slice(0, 4096),
+      ...(data ? { data } : {}),
+    });
+  } catch {
+    // dropped under backpressure; the history is best effort for the hypervisor's sake
+  }
+}
+
+hv.handle("boot.params", (msg, l) => {
+  if (kernel) throw new WireError("E_CONFLICT", `guest ${id} already booted`);
+  link = l;
+  const spec = specFromBoot(id, l.peer.node, msg);
+  const rate = msg.clockRate;
+  // Virtual time starts at the kernel's first clock read in boot(), after the loader's image
+  // is in memory: early boot prints [    0.000000] as on real hardware, however long this
+  // process took to get there.
+  let armed = false;
+  let t0: number | null = null;
+  const clock = {
+    now: (): number => {
+      if (!armed) return 0;
+      t0 ??= performance.now();
+      return (performance.now() - t0) * rate;
+    },
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const k = new GuestKernel({
+    spec,
+    clock,
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    // Real nanoseconds: genuine timing jitter, so identical starved guests still diverge.
+    tsc: () => process.hrtime.bigint(),
+    boot: {
+      image: {
+        zeroPageAddr: DEFAULT_ZERO_PAGE_ADDR,
+        regions: [
+          { addr: DEFAULT_ZERO_PAGE_ADDR, bytes: msg.bootParams },
+          ...msg.setupData.map((n) => ({ addr: n.gpa, bytes: n.data })),
+        ],
+      },
+    },
+    transport: {
+      virtioPost: (d) => l.send({ t: "virtio.avail", desc: d.id, len: d.len }),
+      cpuid: async (leaf, subleaf) => {
+        const r = await l.request({ t: "msr.cpuid", leaf, subleaf });
+        return { eax: r.eax, ebx: r.ebx, ecx: r.ecx, edx: r.edx };
+      },
+      rdmsr: async (index) => {
+        const r = await l.request({ t: "msr.rdmsr", index });
+        return r.t === "msr.value" ? { kind: "ok", value: r.value } : { kind: "gp", index };
+      },
+      wrmsr: async (index, value) => {
+        const r = await l.request({ t: "msr.wrmsr", index, value });
+        return r.t === "msr.written" ? { kind: "ok", value: 0n } : { kind: "gp", index };
+      },
+      readVmgenid: async () => (await l.request({ t: "vmgenid.read" })).vmgenid,
+    },
+    onWakeChanged: (at) => {
+      clearTimeout(timer);
+      if (at === null) return;
+      const wallMs = Math.max(MIN_TIMER_MS, (at - clock.now()) / rate);
+      timer = setTimeout(() => k.poll(), wallMs);
+    },
+  });
+  kernel = k;
+  k.onEvent((e) => {
+    if (e.kind === "log") {
+      const last = k.logLines().at(-1);
+      if (last) sendLog(last);
+    } else sendEvent(e);
+  });
+  armed = true;
+  void k.boot().then(async (result) => {
+    if (result.kind === "panic") {
+      // Let the panic lines and event reach the hypervisor, then stop like a halted CPU.
+      await l.waitWritable().catch(() => undefined);
+      setTimeout(() => process.exit(GUEST_PANIC_EXIT_CODE), 50);
+    }
+  });
+  return undefined;
+});
+
+hv.handle("virtio.used", (msg) => kernel?.onVirtioUsed(msg.desc, msg.data));
+hv.handle("vmgenid.notify", (msg) => void kernel?.onAcpiNotify(msg.event));
+
+/** Userspace: a syscall error becomes rng.errno, exactly as getrandom(2) would report it. */
+async function syscall(vm: string, op: () => Promise<Uint8Array>) {
+  try {
+    return { t: "rng.data" as const, vm, data: await op() };
+  } catch (err) {
+    if (err instanceof GuestSyscallError)
+      return { t: "rng.errno" as const, vm, errno: err.code as ErrnoName };
+    throw err;
+  }
+}
+hv.handle("rng.getrandom", (msg) => syscall(id, () => needKernel().getrandom(msg.len, msg.flags)));
+hv.handle("rng.read", (msg) => {
+  const k = needKernel();
+  const nonblock = msg.nonblock === true;
+  switch (msg.source) {
+    case "random":
+      return syscall(id, () => k.readRandom(msg.len, { nonblock }));
+    case "urandom":
+      return syscall(id, () => k.readUrandom(msg.len, { comm: "vmrng" }));
+    case "hwrng":
+      return syscall(id, () => k.readHwrng(msg.len, { nonblock }));
+  }
+});
+hv.handle("mem.read", (msg) => {
+  const mem = needKernel().memory;
+  if (!mem) throw new WireError("E_NOT_FOUND", `guest ${id} has no memory image`);
+  try {
+    return { t: "mem.data", vm: id, gpa: msg.gpa, data: mem.read(msg.gpa, msg.len) };
+  } catch (err) {
+    throw new WireError(
+      "E_INVALID",
+      `mem.read at 0x${msg.gpa.toString(16)}: ${(err as Error).message}`,
+    );
+  }
+});
+/** Userspace MSR access (msr-tools): executed by this vCPU, answered by the hypervisor. */
+hv.handle("cpu.rdmsr", async (msg) => {
+  needKernel();
+  const r = await link!.request({ t: "msr.rdmsr", index: msg.index });
+  return r.t === "msr.value"
+    ? { t: "msr.value", index: msg.index, value: r.value }
+    : { t: "msr.gp", index: msg.index };
+});
+hv.handle("cpu.wrmsr", async (msg) => {
+  needKernel();
+  const r = await link!.request({ t: "msr.wrmsr", index: msg.index, value: msg.value });
+  return r.t === "msr.written"
+    ? { t: "msr.written", index: msg.index }
+    : { t: "msr.gp", index: msg.index };
+});
+hv.handle("log.read", (msg) => {
+  const lines = needKernel()
+    .logLines()
+    .filter((l) => msg.sinceMs === undefined || l.at >= msg.sinceMs);
+  const n = msg.lines ?? 1000;
+  const tail = lines.slice(-n);
+  return {
+    t: "log.lines",
+    node: id,
+    lines: tail.map((l) => ({
+      vtimeMs: l.at,
+      level: PRINTK_LEVELS.indexOf(l.level),
+      text: l.text.slice(0, 1024),
+    })),
+    more: lines.length > tail.length,
+  };
+});
+hv.handle("status.get", () => {
+  const k = needKernel();
+  const s = k.status();
+  const channels = s.channels.map((c) => ({
+    channel: c.channel === "counter" ? ("gencounter" as const) : c.channel,
+    requests: BigInt(c.requests),
+    bytes: BigInt(c.bytes),
+    errors: BigInt(c.errors),
+  }));
+  return {
+    t: "status.report",
+    nodes: [
+      {
+        node: id,
+        role: "guest" as const,
+        pid: process.pid,
+        state: s.phase === "panicked" ? ("panicked" as const) : ("running" as const),
+        uptimeMs: s.uptimeMs,
+        crng: {
+          init: s.crng.init,
+          entropyAvail: s.crng.entropyAvail,
+          generation: s.crng.generation,
+          ...(s.readyAtMs === null ? {} : { readyAtMs: s.readyAtMs }),
+          ...(s.readySource === null ? {} : { readySource: s.readySource }),
+        },
+        channels,
+      },
+    ],
+  };
+});
+
+hv.on("state", (c) => {
+  if (c.state === "closed") process.exit(kernel?.phase === "panicked" ? GUEST_PANIC_EXIT_CODE : 0);
+});
+exitWithParent(() => process.exit(0));
+process.on("SIGTERM", () => process.exit(0));

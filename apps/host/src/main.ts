@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadResolvedSpec, RunDir, spawnNode, stopChild } from "@vmrng/cluster";
+import { createLinkServer, type Event, relay, TokenRegistry, WireError } from "@vmrng/wire";
+import { ClusterNodes } from "./cluster-nodes.js";
+import { History } from "./history.js";
+import { Subscriptions } from "./subscriptions.js";
+
+/**
+ * The physical host: the cluster root and control endpoint. It serves strong entropy (the OS
+ * CSPRNG) to hypervisors, starts them, routes client commands to the right hypervisor and
+ * records every event of the cluster in history.jsonl.
+ */
+const { values } = parseArgs({ options: { "run-dir": { type: "string" } } });
+const runDir = new RunDir(values["run-dir"]);
+const here = dirname(fileURLToPath(import.meta.url));
+const HYPERVISOR_MAIN = join(here, "../../hypervisor/dist/main.js");
+const GRACE_MS = 3000;
+
+const spec = loadResolvedSpec(runDir.clusterFile);
+runDir.create();
+const startedAt = Date.now();
+const history = new History(runDir.historyFile);
+const subs = new Subscriptions();
+const tokens = new TokenRegistry();
+runDir.writeAdminToken(tokens.issue({ role: "client", node: "cli" }));
+
+const server = await createLinkServer({ role: "host", node: "host", tokens });
+const nodes = new ClusterNodes(spec, runDir, {
+  format: 1,
+  cluster: spec.name,
+  hostPid: process.pid,
+  controlUrl: server.url,
+  startedAt: new Date(startedAt).toISOString(),
+});
+nodes.persistNow();
+
+/** Every event goes to the history and to matching subscribers. */
+function record(ev: Omit<Event, "t" | "sub">): void {
+  history.append({ at: new Date().toISOString(), ...ev });
+  subs.publish(ev);
+}
+const hostEvent = (kind: string, message: string, data?: Event["data"]): void =>
+  record({
+    node: "host",
+    vtimeMs: Date.now() - startedAt,
+    kind,
+    level: "info",
+    message,
+    ...(data ? { data } : {}),
+  });
+
+function targetLink(node: string) {
+  if (!nodes.nodes.has(node))
+    throw new WireError("E_NOT_FOUND", `no node "${node}" in cluster ${spec.name}`);
+  const link = nodes.linkFor(node);
+  if (!link) throw new WireError("E_CLOSED", `the hypervisor of "${node}" is not connected`);
+  return link;
+}
+
+// ---- hypervisors: entropy, events --------------------------------------------------------
+server.handle("entropy.get", (msg) => ({
+  t: "entropy.data",
+  data: new Uint8Array(randomBytes(msg.len)),
+}));
+server.handle("event", (msg) => {
+  const { t: _t, sub: _sub, ...ev } = msg;
+  if (ev.kind === "vm.state" && ev.data) {
+    const d = ev.data as { state?: string; pid?: number };
+    nodes.update(ev.node, {
+      ...(typeof d.pid === "number" ? { pid: d.pid } : {}),
+      ...(typeof d.state === "string" ? { state: d.state as never } : {}),
+    });
+  }
+  record(ev);
+});
+server.handle("log.line", (msg) =>
+  record({
+    node: msg.node,
+    vtimeMs: msg.vtimeMs,
+    kind: "log",
+    level: msg.level <= 3 ? "error" : msg.level <= 4 ? "warn" : "info",
+    message: msg.text,
+  }),
+);
+
+// ---- clients: status, rng, logs, events, lifecycle ---------------------------------------
+server.handle("status.get", async (msg) => {
+  const want = msg.nodes ? new Set(msg.nodes) : null;
+  const out = [];
+  if (!want || want.has("host")) {
+    out.push({
+      node: "host",
+      role: "host" as const,
+      pid: process.pid,
+      state: "running" as const,
+      uptimeMs: Date.now() - startedAt,
+      channels: [],
+    });
+  }
+  for (const hv of spec.hypervisors) {
+    const members = [hv.id, ...hv.guests.map((g) => g.id)].filter((n) => !want || want.has(n));
+    if (members.length === 0) continue;
+    const link = nodes.hvLinks.get(hv.id);
+    if (link) {
+      try {
+        const r = await relay(link, { t: "status.get", nodes: members }, 5000);
+        out.push(...r.nodes);
+        continue;
+      } catch {
+        // fall through: report what the host knows
+      }
+    }
+    for (const id of members) {
+      const rec = nodes.nodes.get(id)!;
+      out.push({
+        node: id,
+        role: rec.role as "hypervisor" | "guest",
+        pid: rec.pid ?? 0,
+        state: rec.state,
+        uptimeMs: 0,
+        channels: [],
+      });
+    }
+  }
+  return { t: "status.report", nodes: out };
+});
+server.handle("rng.getrandom", (msg) =>
+  relay(
+    targetLink(msg.vm),
+    { t: "rng.getrandom", vm: msg.vm, len: msg.len, flags: msg.flags },
+    120_000,
+  ),
+);
+server.handle("rng.read", (msg) => {
+  const { t, vm, source, len, nonblock } = msg;
+  return relay(
+    targetLink(vm),
+    { t, vm, source, len, ...(nonblock === undefined ? {} : { nonblock }) },
+    120_000,
+  );
+});
+server.handle("mem.read", (msg) =>
+  relay(targetLink(msg.vm), { t: "mem.read", vm: msg.vm, gpa: msg.gpa, len: msg.len }),
+);
+server.handle("cpu.rdmsr", (msg) =>
+  relay(targetLink(msg.vm), { t: "cpu.rdmsr", vm: msg.vm, index: msg.index }),
+);
+server.handle("cpu.wrmsr", (msg) =>
+  relay(targetLink(msg.vm), { t: "cpu.wrmsr", vm: msg.vm, index: msg.index, value: msg.value }),
+);
+server.handle("log.read", (msg) => {
+  const { id: _id, ...body } = msg;
+  return relay(targetLink(msg.node), body);
+});
+server.handle("events.subscribe", (msg, link) => ({
+  t: "events.subscribed",
+  sub: subs.add(link, msg),
+}));
+server.handle("events.unsubscribe", (msg, link) => {
+  if (!subs.remove(link, msg.sub)) throw new WireError("E_NOT_FOUND", `no subscription ${msg.sub}`);
+  return undefined;
+});
+for (const t of [
+  "vm.restart",
+  "vm.stop",
+  "vm.start",
+  "vm.kill",
+  "vm.pause",
+  "vm.resume",
+] as const) {
+  server.handle(
+    t,
+    (msg: { vm: string }) => relay(targetLink(msg.vm), { t, vm: msg.vm } as never) as never,
+  );
+}
+
+let stopping: Promise<void> | null = null;
+server.handle("cluster.down", async (msg) => {
+  const ids = [...nodes.nodes.keys()];
+  setImmediate(() => void shutdown(msg.timeoutMs ?? GRACE_MS, 0));
+  return { t: "cluster.state", state: "stopping", nodes: ids };
+});
+
+// ---- start the hypervisors -----------------------------------------------------------------
+server.on("link", (link) => {
+  if (link.peer.role !== "hypervisor") return;
+  const id = link.peer.node;
+  nodes.hvLinks.set(id, link);
+  nodes.update(id, { state: "running" });
+  hostEvent("hv.connected", `hypervisor ${id} connected`, { node: id });
+  link.on("close", () => {
+    if (nodes.hvLinks.get(id) === link) nodes.hvLinks.delete(id);
+  });
+});
+
+for (const hv of spec.hypervisors) {
+  const token = tokens.issue({ role: "hypervisor", node: hv.id });
+  const child = spawnNode(HYPERVISOR_MAIN, {
+    id: hv.id,
+    logFile: runDir.logFile(hv.id),
+    env: {
+      ...process.env,
+      VMRNG_HOST_URL: server.url,
+      VMRNG_TOKEN: token,
+      VMRNG_NODE_ID: hv.id,
+      VMRNG_RUN_DIR: runDir.root,
+    },
+  });
+  nodes.hvProcs.set(hv.id, child);
+  nodes.update(hv.id, { pid: child.pid });
+  void child.exited.then((code) => {
+    if (stopping) return;
+    nodes.update(hv.id, { state: "crashed" });
+    record({
+      node: hv.id,
+      vtimeMs: Date.now() - startedAt,
+      kind: "vm.state",
+      level: "error",
+      message: `hypervisor ${hv.id} exited with code ${code}`,
+      data: { state: "crashed", code },
+    });
+  });
+}
+hostEvent(
+  "cluster.starting",
+  `cluster ${spec.name}: ${spec.hypervisors.length} hypervisor(s), ${spec.hypervisors.reduce((n, h) => n + h.guests.length, 0)} guest(s)`,
+);
+
+// ---- shutdown ------------------------------------------------------------------------------
+async function shutdown(graceMs: number, code: number): Promise<void> {
+  if (stopping) return stopping;
+  stopping = (async () => {
+    hostEvent("cluster.stopping", "stopping the cluster");
+    // Hypervisors stop their guests on SIGTERM, then exit; stopChild forces after the grace.
+    await Promise.all([...nodes.hvProcs.values()].map((c) => stopChild(c, graceMs)));
+    for (const n of nodes.nodes.values()) if (n.role !== "host") n.state = "stopped";
+    hostEvent("cluster.down", "cluster stopped");
+    await server.close();
+    history.close();
+    process.exit(code);
+  })();
+  return stopping;
+}
+process.on("SIGTERM", () => void shutdown(GRACE_MS, 0));
+process.on("SIGINT", () => void shutdown(GRACE_MS, 0));

@@ -1,0 +1,133 @@
+import type { GuestSpec } from "@vmrng/cluster";
+import type { Clock } from "@vmrng/crng";
+import {
+  type BootImage,
+  type ByteSource,
+  buildBootImage,
+  type ChannelAccounting,
+  RateLimiter,
+  type RateLimiterConfig,
+  type RngMsrGuest,
+  type RngMsrHost,
+  SETUP_DATA_HEADER_SIZE,
+  seedForPolicy,
+  VirtioRngDevice,
+  VmClockDevice,
+  VmGenIdDevice,
+} from "@vmrng/devices";
+
+/** What the loader put in guest memory, in the wire's shape (boot.params). */
+export interface BootPayload {
+  bootParams: Uint8Array;
+  setupData: { gpa: bigint; data: Uint8Array }[];
+  /** The seed handed over, for the history and the never-twice checker; null when none. */
+  seed: Uint8Array | null;
+}
+
+export interface GuestBackendsOptions {
+  spec: GuestSpec;
+  /** Wall-time clock (ms): rate limits run in real time, like Firecracker's. */
+  clock: Clock;
+  /** The hypervisor's DRBG, reseeded from the host: never waits on a host round trip. */
+  entropy: ByteSource;
+  msrHost: RngMsrHost;
+  /** For seed policy `replayed`: the seed to hand out again (the first boot's). */
+  replaySeed?: Uint8Array;
+}
+
+/**
+ * The device side of one guest: its boot image and every channel the hypervisor serves it
+ * (virtio-rng, the CommonHV RNG MSR, vmgenid and the generation counter), with their
+ * per-channel accounting. Pure: the process wires it to the guest's Link and to timers.
+ */
+export class GuestBackends {
+  readonly spec: GuestSpec;
+  readonly virtio: VirtioRngDevice | null;
+  readonly msr: RngMsrGuest | null;
+  readonly vmgenid: VmGenIdDevice | null;
+  readonly vmclock: VmClockDevice | null;
+  private bootAccounting: ChannelAccounting | null = null;
+
+  constructor(private readonly o: GuestBackendsOptions) {
+    const { spec, clock, entropy } = o;
+    this.spec = spec;
+    const firecracker = isFirecracker(spec);
+    this.virtio = spec.virtioRng.enabled
+      ? new VirtioRngDevice({
+          clock,
+          source: entropy,
+          // QEMU's device has no token buckets (only max-bytes/period, unlimited by default); a
+          // configured limiter means Firecracker's semantics, as does Firecracker's queue size.
+          flavor: firecracker ? "firecracker" : "qemu",
+          queueSize: spec.virtioRng.queueSize,
+          ...(firecracker ? { rateLimiter: new RateLimiter(limiterConfig(spec), clock) } : {}),
+        })
+      : null;
+    this.msr = spec.msr.enabled ? o.msrHost.attach(spec.id) : null;
+    const bytes = (n: number): Uint8Array => entropy.generate(n);
+    this.vmgenid = spec.vmgenid.mode === "off" ? null : new VmGenIdDevice(bytes, clock);
+    this.vmclock = spec.vmgenid.mode === "counter" ? new VmClockDevice(clock) : null;
+  }
+
+  /** Builds the zero page and setup_data list the loader hands to this boot. */
+  buildBoot(): BootPayload {
+    const policy =
+      this.o.spec.seed === "replayed"
+        ? this.o.replaySeed
+          ? ({ kind: "replayed", seed: this.o.replaySeed } as const)
+          : ({ kind: "present" } as const)
+        : ({ kind: this.o.spec.seed } as const);
+    const seed = seedForPolicy(policy, (n) => this.o.entropy.generate(n)) ?? null;
+    const image = buildBootImage(seed ? { seed } : {});
+    this.bootAccounting = image.accounting;
+    return { ...toPayload(image), seed };
+  }
+
+  accounting(): ChannelAccounting[] {
+    const out: ChannelAccounting[] = [];
+    if (this.bootAccounting) out.push(this.bootAccounting);
+    if (this.virtio) out.push(this.virtio.accounting());
+    if (this.msr) out.push(this.msr.accounting());
+    if (this.vmgenid) out.push(this.vmgenid.accounting());
+    if (this.vmclock) out.push(this.vmclock.accounting());
+    return out;
+  }
+
+  detach(): void {
+    if (this.msr) this.o.msrHost.detach(this.spec.id);
+  }
+}
+
+function isFirecracker(spec: GuestSpec): boolean {
+  const rl = spec.virtioRng.rateLimit;
+  return rl.ops !== undefined || rl.bytes !== undefined || spec.virtioRng.queueSize === 256;
+}
+
+function limiterConfig(spec: GuestSpec): RateLimiterConfig {
+  const { ops, bytes } = spec.virtioRng.rateLimit;
+  const cfg: RateLimiterConfig = {};
+  if (ops)
+    cfg.ops = {
+      size: ops.size,
+      oneTimeBurst: ops.oneTimeBurst ?? 0,
+      refillTimeMs: ops.refillTimeMs,
+    };
+  if (bytes) {
+    cfg.bandwidth = {
+      size: bytes.size,
+      oneTimeBurst: bytes.oneTimeBurst ?? 0,
+      refillTimeMs: bytes.refillTimeMs,
+    };
+  }
+  return cfg;
+}
+
+/** Reads the zero page and each setup_data node back out of guest memory, as real bytes. */
+function toPayload(image: BootImage): Omit<BootPayload, "seed"> {
+  const bootParams = image.memory.read(image.zeroPageAddr, 4096);
+  const setupData = image.nodes.map((n) => ({
+    gpa: n.addr,
+    data: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
+  }));
+  return { bootParams, setupData };
+}

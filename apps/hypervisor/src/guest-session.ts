@@ -1,0 +1,242 @@
+import type { GuestSpec, NodeChild } from "@vmrng/cluster";
+import { stopChild } from "@vmrng/cluster";
+import type { Clock } from "@vmrng/crng";
+import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
+import type { BootParams, Link } from "@vmrng/wire";
+import { type BootPayload, GuestBackends } from "./guest-backends.js";
+
+export type GuestPhase =
+  | "stopped"
+  | "starting"
+  | "running"
+  | "paused"
+  | "stopping"
+  | "crashed"
+  | "panicked";
+
+export interface GuestSessionDeps {
+  clock: Clock;
+  entropy: ByteSource;
+  msrHost: RngMsrHost;
+  /** Starts the guest process (the hypervisor owns the token and the log file). */
+  spawn: (spec: GuestSpec) => NodeChild;
+  /** Reports to the host: state changes, device errors, boot seeds. */
+  emit: (
+    kind: string,
+    level: "info" | "warn" | "error",
+    message: string,
+    data?: Record<string, unknown>,
+  ) => void;
+  /** The exit code a guest uses after a kernel panic. */
+  panicExitCode: number;
+}
+
+/**
+ * One guest VM as the hypervisor sees it: its process, its Link, and its device backends. It
+ * answers the guest's device accesses (virtio-rng buffers, CPUID/RDMSR/WRMSR, vmgenid reads) and
+ * carries out lifecycle commands. Anything malformed a guest sends is logged as a device error
+ * and answered the way the real device would (a #GP, an unused descriptor), never a crash.
+ */
+export class GuestSession {
+  phase: GuestPhase = "stopped";
+  child: NodeChild | null = null;
+  link: Link | null = null;
+  backends: GuestBackends;
+  /** The first boot's seed, replayed at later boots under the `replayed` policy. */
+  private replaySeed: Uint8Array | undefined;
+  private wake: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    readonly spec: GuestSpec,
+    private readonly deps: GuestSessionDeps,
+  ) {
+    this.backends = this.freshBackends();
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  private freshBackends(): GuestBackends {
+    return new GuestBackends({
+      spec: this.spec,
+      clock: this.deps.clock,
+      entropy: this.deps.entropy,
+      msrHost: this.deps.msrHost,
+      ...(this.replaySeed ? { replaySeed: this.replaySeed } : {}),
+    });
+  }
+
+  private setPhase(phase: GuestPhase, data: Record<string, unknown> = {}): void {
+    this.phase = phase;
+    const level = phase === "crashed" || phase === "panicked" ? "error" : "info";
+    this.deps.emit("vm.state", level, `${this.id}: ${phase}`, {
+      state: phase,
+      ...(this.child ? { pid: this.child.pid } : {}),
+      ...data,
+    });
+  }
+
+  /** Cold boot: a new process, a new boot image. */
+  start(): void {
+    if (
+      this.child &&
+      this.phase !== "stopped" &&
+      this.phase !== "crashed" &&
+      this.phase !== "panicked"
+    )
+      return;
+    this.stopping = false;
+    const child = this.deps.spawn(this.spec);
+    this.child = child;
+    this.setPhase("starting");
+    void child.exited.then((code) => {
+      if (this.child !== child) return;
+      this.detachLink();
+      if (this.stopping) this.setPhase("stopped", { code });
+      else if (code === this.deps.panicExitCode) this.setPhase("panicked", { code });
+      else this.setPhase("crashed", { code });
+    });
+  }
+
+  /** The guest connected: hand it the boot image and the platform configuration. */
+  async attach(link: Link): Promise<void> {
+    this.link = link;
+    link.on("close", () => {
+      if (this.link === link) this.detachLink();
+    });
+    const boot = this.backends.buildBoot();
+    if (this.spec.seed !== "replayed" || !this.replaySeed)
+      this.replaySeed ??= boot.seed ?? undefined;
+    this.deps.emit(
+      "boot.seed",
+      "info",
+      `${this.id}: setup_data ${boot.seed ? `SETUP_RNG_SEED (${this.spec.seed})` : "without a seed"}`,
+      {
+        policy: this.spec.seed,
+        ...(boot.seed ? { seed: Buffer.from(boot.seed).toString("hex") } : {}),
+      },
+    );
+    await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
+    if (this.phase === "starting") this.setPhase("running");
+  }
+
+  private bootParams(boot: BootPayload): Omit<BootParams, "id"> {
+    const s = this.spec;
+    return {
+      t: "boot.params",
+      bootParams: boot.bootParams,
+      setupData: boot.setupData,
+      cpu: {
+        cpus: s.cpus,
+        rdrand: { mode: s.rdrand.mode, failProbability: s.rdrand.failProbability },
+        coco: s.coco,
+        trustCpu: s.trust.cpu,
+        trustBootloader: s.trust.bootloader,
+        trustMsr: s.trust.msr,
+      },
+      devices: {
+        virtioRng: {
+          present: s.virtioRng.enabled,
+          queueSize: s.virtioRng.queueSize as BootParams["devices"]["virtioRng"]["queueSize"],
+        },
+        msr: {
+          present: s.msr.enabled,
+          index: this.backends.msr?.msrIndex ?? 0,
+          writable: s.msr.writes,
+        },
+        vmgenid: { mode: s.vmgenid.mode },
+      },
+      clockRate: s.clockRate,
+      irqRate: s.interrupts.perSecond,
+    };
+  }
+
+  // ---- device accesses from the guest --------------------------------------------------------
+
+  onVirtioAvail(desc: number, len: number): void {
+    const dev = this.backends.virtio;
+    if (!dev) {
+      this.deps.emit(
+        "device.error",
+        "warn",
+        `${this.id}: virtio-rng buffer posted but no device is present`,
+      );
+      return;
+    }
+    try {
+      dev.post({ id: desc, len });
+    } catch (err) {
+      const code = err instanceof VirtioRngError ? err.code : "E_INVALID";
+      this.deps.emit("device.error", "warn", `${this.id}: virtio-rng: ${(err as Error).message}`, {
+        code,
+      });
+      return;
+    }
+    this.deliver(dev.kick());
+  }
+
+  private deliver(used: { id: number; bytes: Uint8Array }[]): void {
+    const link = this.link;
+    if (link) {
+      for (const u of used) {
+        try {
+          link.send({ t: "virtio.used", desc: u.id, data: u.bytes });
+        } catch {
+          // The guest is gone or not reading; its buffer is lost with it, as on a real reset.
+        }
+      }
+    }
+    this.armWake();
+  }
+
+  /** Rate-limited requests wait for the limiter's timer (Firecracker's RateLimiter event). */
+  private armWake(): void {
+    const dev = this.backends.virtio;
+    clearTimeout(this.wake);
+    const at = dev?.nextWakeAt();
+    if (!dev || at === null || at === undefined) return;
+    this.wake = setTimeout(() => this.deliver(dev.poll()), Math.max(0, at - this.deps.clock.now()));
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  async stop(graceMs = 3000): Promise<void> {
+    if (!this.child || this.phase === "stopped") return;
+    this.stopping = true;
+    this.setPhase("stopping");
+    await stopChild(this.child, graceMs);
+  }
+
+  kill(): void {
+    this.stopping = true;
+    this.child?.proc.kill("SIGKILL");
+  }
+
+  pause(): void {
+    if (this.child && this.phase === "running") {
+      this.child.proc.kill("SIGSTOP");
+      this.setPhase("paused");
+    }
+  }
+
+  resume(): void {
+    if (this.child && this.phase === "paused") {
+      this.child.proc.kill("SIGCONT");
+      this.setPhase("running");
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.backends.detach();
+    this.backends = this.freshBackends();
+    this.start();
+  }
+
+  private detachLink(): void {
+    clearTimeout(this.wake);
+    this.link = null;
+  }
+}

@@ -1,0 +1,306 @@
+#!/usr/bin/env node
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  exitWithParent,
+  GUEST_PANIC_EXIT_CODE,
+  loadResolvedSpec,
+  RunDir,
+  spawnNode,
+} from "@vmrng/cluster";
+import { RngMsrHost } from "@vmrng/devices";
+import {
+  connectLink,
+  createLinkServer,
+  type Event,
+  relay,
+  TokenRegistry,
+  WireError,
+} from "@vmrng/wire";
+import { GuestSession } from "./guest-session.js";
+import { HostEntropy } from "./host-entropy.js";
+
+/**
+ * The VMM: serves each guest's devices from its own DRBG (reseeded by the host), builds the boot
+ * image, spawns and supervises the guest processes, and routes the host's commands to them.
+ */
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`hypervisor: ${name} is not set (the host starts hypervisors)`);
+    process.exit(2);
+  }
+  return v;
+};
+const id = env("VMRNG_NODE_ID");
+const runDir = new RunDir(env("VMRNG_RUN_DIR"));
+const here = dirname(fileURLToPath(import.meta.url));
+const GUEST_MAIN = join(here, "../../guest/dist/main.js");
+const t0 = performance.now();
+const clock = { now: () => performance.now() - t0 };
+
+const spec = loadResolvedSpec(runDir.clusterFile);
+const mine = spec.hypervisors.find((h) => h.id === id);
+if (!mine) {
+  console.error(`hypervisor: ${id} is not in ${runDir.clusterFile}`);
+  process.exit(2);
+}
+
+const host = connectLink({
+  url: env("VMRNG_HOST_URL"),
+  token: env("VMRNG_TOKEN"),
+  role: "hypervisor",
+  node: id,
+  expect: { role: "host" },
+});
+delete process.env.VMRNG_TOKEN;
+await host.opened();
+
+/** Events go up to the host, which records the history. */
+function emit(
+  node: string,
+  kind: string,
+  level: Event["level"],
+  message: string,
+  data?: Record<string, unknown>,
+  vtimeMs = clock.now(),
+): void {
+  try {
+    host.send({
+      t: "event",
+      node,
+      vtimeMs,
+      kind,
+      level,
+      message,
+      ...(data ? { data: data as Event["data"] } : {}),
+    });
+  } catch {
+    console.error(`${node}: ${message}`);
+  }
+}
+
+const entropy = new HostEntropy(
+  async (n) => (await host.request({ t: "entropy.get", len: n })).data,
+);
+await entropy.start();
+const msrHost = new RngMsrHost({ clock, randomBytes: (n) => entropy.generate(n) });
+
+const tokens = new TokenRegistry();
+const server = await createLinkServer({ role: "hypervisor", node: id, tokens });
+const sessions = new Map<string, GuestSession>();
+for (const g of mine.guests) {
+  sessions.set(
+    g.id,
+    new GuestSession(g, {
+      clock,
+      entropy,
+      msrHost,
+      panicExitCode: GUEST_PANIC_EXIT_CODE,
+      emit: (kind, level, message, data) => emit(g.id, kind, level, message, data),
+      spawn: (gs) =>
+        spawnNode(GUEST_MAIN, {
+          id: gs.id,
+          logFile: runDir.logFile(gs.id),
+          env: {
+            ...process.env,
+            VMRNG_HV_URL: server.url,
+            VMRNG_TOKEN: tokens.issue({ role: "guest", node: gs.id }),
+            VMRNG_NODE_ID: gs.id,
+          },
+        }),
+    }),
+  );
+}
+
+function session(node: string): GuestSession {
+  const s = sessions.get(node);
+  if (!s) throw new WireError("E_NOT_FOUND", `no guest "${node}" on hypervisor ${id}`);
+  return s;
+}
+/** The session of the guest on the other end of `link` (its token fixed who it is). */
+const sessionOf = (link: { peer: { node: string } }): GuestSession => session(link.peer.node);
+function guestLink(node: string) {
+  const s = session(node);
+  if (!s.link) throw new WireError("E_CLOSED", `guest "${node}" is ${s.phase}, not connected`);
+  return s.link;
+}
+
+// ---- guests: boot, devices, events ---------------------------------------------------------
+server.on("link", (link) => {
+  if (link.peer.role !== "guest") return;
+  sessionOf(link)
+    .attach(link)
+    .catch((err: Error) =>
+      emit(link.peer.node, "boot.error", "error", `boot.params refused: ${err.message}`),
+    );
+});
+server.handle("virtio.avail", (msg, link) => sessionOf(link).onVirtioAvail(msg.desc, msg.len));
+server.handle("msr.cpuid", (msg, link) => {
+  const msr = sessionOf(link).backends.msr;
+  const r = msr ? msr.cpuid(msg.leaf, msg.subleaf) : { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+  return { t: "msr.cpuid.regs", ...r };
+});
+server.handle("msr.rdmsr", (msg, link) => {
+  const msr = sessionOf(link).backends.msr;
+  const r = msr ? msr.rdmsr(msg.index) : ({ kind: "gp" } as const);
+  return r.kind === "ok"
+    ? { t: "msr.value", index: msg.index, value: r.value }
+    : { t: "msr.gp", index: msg.index };
+});
+server.handle("msr.wrmsr", (msg, link) => {
+  const msr = sessionOf(link).backends.msr;
+  const r = msr ? msr.wrmsr(msg.index, msg.value) : ({ kind: "gp" } as const);
+  return r.kind === "ok"
+    ? { t: "msr.written", index: msg.index }
+    : { t: "msr.gp", index: msg.index };
+});
+server.handle("vmgenid.read", (_msg, link) => {
+  const dev = sessionOf(link).backends.vmgenid;
+  if (!dev) throw new WireError("E_NOT_FOUND", "no vmgenid device");
+  return { t: "vmgenid.id", vmgenid: dev.id };
+});
+server.handle("gencounter.read", (_msg, link) => {
+  const dev = sessionOf(link).backends.vmclock;
+  if (!dev) throw new WireError("E_NOT_FOUND", "no generation counter");
+  return { t: "gencounter.value", counter: dev.generationCounter };
+});
+server.handle("event", (msg, link) => {
+  const { t: _t, sub: _s, ...ev } = msg;
+  host.send({ t: "event", ...ev, node: link.peer.node });
+});
+server.handle("log.line", (msg, link) => host.send({ ...msg, node: link.peer.node }));
+
+// ---- the host's commands -------------------------------------------------------------------
+host.handle("status.get", async (msg) => {
+  const want = msg.nodes ? new Set(msg.nodes) : null;
+  const nodes = [];
+  if (!want || want.has(id)) {
+    nodes.push({
+      node: id,
+      role: "hypervisor" as const,
+      pid: process.pid,
+      state: "running" as const,
+      uptimeMs: clock.now(),
+      channels: [],
+    });
+  }
+  for (const s of sessions.values()) {
+    if (want && !want.has(s.id)) continue;
+    const base = {
+      node: s.id,
+      role: "guest" as const,
+      pid: s.child?.pid ?? 0,
+      state: s.phase,
+      uptimeMs: 0,
+      channels: [],
+    };
+    if (s.link && (s.phase === "running" || s.phase === "starting")) {
+      try {
+        const r = await relay(s.link, { t: "status.get", nodes: [s.id] }, 3000);
+        const g = r.nodes[0];
+        if (g) {
+          // The hypervisor adds what only it can see: its generators' fingerprints.
+          const fp = s.backends.msr?.fingerprint();
+          const channels = g.channels.map((c) =>
+            c.channel === "msr" && fp ? { ...c, fingerprint: fp } : c,
+          );
+          nodes.push({ ...g, channels, pid: base.pid, state: s.phase });
+          continue;
+        }
+      } catch {
+        // report what the hypervisor knows
+      }
+    }
+    nodes.push(base);
+  }
+  return { t: "status.report", nodes };
+});
+host.handle("rng.getrandom", (msg) =>
+  relay(
+    guestLink(msg.vm),
+    { t: "rng.getrandom", vm: msg.vm, len: msg.len, flags: msg.flags },
+    120_000,
+  ),
+);
+host.handle("rng.read", (msg) => {
+  const { t, vm, source, len, nonblock } = msg;
+  return relay(
+    guestLink(vm),
+    { t, vm, source, len, ...(nonblock === undefined ? {} : { nonblock }) },
+    120_000,
+  );
+});
+host.handle("mem.read", (msg) =>
+  relay(guestLink(msg.vm), { t: "mem.read", vm: msg.vm, gpa: msg.gpa, len: msg.len }),
+);
+host.handle("cpu.rdmsr", (msg) =>
+  relay(guestLink(msg.vm), { t: "cpu.rdmsr", vm: msg.vm, index: msg.index }),
+);
+host.handle("cpu.wrmsr", (msg) =>
+  relay(guestLink(msg.vm), { t: "cpu.wrmsr", vm: msg.vm, index: msg.index, value: msg.value }),
+);
+host.handle("log.read", (msg) => {
+  const { id: _id, ...body } = msg;
+  return relay(guestLink(msg.node), body);
+});
+const vmState = (s: GuestSession) => ({
+  t: "vm.state" as const,
+  vm: s.id,
+  state: s.phase,
+  ...(s.child ? { pid: s.child.pid } : {}),
+});
+host.handle("vm.restart", async (msg) => {
+  const s = session(msg.vm);
+  await s.restart();
+  return vmState(s);
+});
+host.handle("vm.stop", async (msg) => {
+  const s = session(msg.vm);
+  await s.stop(msg.timeoutMs);
+  return vmState(s);
+});
+host.handle("vm.start", (msg) => {
+  const s = session(msg.vm);
+  s.start();
+  return vmState(s);
+});
+host.handle("vm.kill", (msg) => {
+  const s = session(msg.vm);
+  s.kill();
+  return vmState(s);
+});
+host.handle("vm.pause", (msg) => {
+  const s = session(msg.vm);
+  s.pause();
+  return vmState(s);
+});
+host.handle("vm.resume", (msg) => {
+  const s = session(msg.vm);
+  s.resume();
+  return vmState(s);
+});
+
+for (const s of sessions.values()) s.start();
+emit(
+  id,
+  "hv.ready",
+  "info",
+  `hypervisor ${id}: ${sessions.size} guest(s), guest endpoint ${server.url}`,
+);
+
+// ---- shutdown: guests first, then us ---------------------------------------------------------
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await Promise.all([...sessions.values()].map((s) => s.stop(2000)));
+    entropy.stop();
+    await server.close();
+    await host.close();
+  }
+  process.exit(code);
+}
+process.on("SIGTERM", () => void shutdown(0));
+process.on("SIGINT", () => void shutdown(0));
+exitWithParent(() => void shutdown(0));
