@@ -129,3 +129,16 @@ describe("reconnect", () => {
     expect((err as WireError).code).toBe("E_CLOSED");
   });
 });
+
+describe("connectLink arguments", () => {
+  it("refuses a malformed or non-WebSocket URL synchronously", async () => {
+    const { connectLink } = await import("../src/index.js");
+    const base = { token: "x".repeat(43), role: "guest" as const, node: "vm-1" };
+    expect(() => connectLink({ ...base, url: "not a url" })).toThrow(TypeError);
+    expect(() => connectLink({ ...base, url: "http://127.0.0.1:1/" })).toThrow(TypeError);
+    // an identity no hello could carry (and no header should): refused before any socket
+    expect(() =>
+      connectLink({ ...base, url: "ws://127.0.0.1:1/", node: "vm-1\r\nX: y" }),
+    ).toThrowError(expect.objectContaining({ code: "E_SCHEMA", path: "/node" }));
+  });
+});

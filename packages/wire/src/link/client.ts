@@ -1,8 +1,9 @@
 import type { Socket } from "node:net";
 import { type ClientOptions, WebSocket } from "ws";
-import type { OneWay, RequestType } from "../catalogue/registry.js";
+import type { MessageOf, OneWay, RequestType } from "../catalogue/registry.js";
 import type { ReplyTo, RoleName } from "../catalogue/routes.js";
 import { Codec } from "../codec/codec.js";
+import { validateMessage } from "../codec/validate.js";
 import { CloseCode, isWireErrorCode, WireError } from "../errors.js";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 import { Emitter } from "./emitter.js";
@@ -71,6 +72,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
   readonly #o: ConnectOptions;
   readonly #tuning: ResolvedTuning;
   readonly #versions: VersionRange;
+  readonly #hello: MessageOf<"hello">;
   readonly #backoff: BackoffOptions | undefined;
   readonly #random: () => number;
   #state: ClientState = "connecting";
@@ -84,9 +86,23 @@ export class LinkClient extends Emitter<LinkClientEvents> {
   /** @internal use connectLink */
   constructor(options: ConnectOptions) {
     super();
+    const url = new URL(options.url); // throws TypeError on a malformed URL, at the call site
+    if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+      throw new TypeError(`connectLink needs a ws:// or wss:// URL, got ${url.protocol}`);
+    }
     this.#o = options;
     this.#tuning = resolveTuning(options);
     this.#versions = checkRange(options.versions ?? SUPPORTED_VERSIONS);
+    // Validated now, so a bad role/node/software fails at the call site (E_SCHEMA), not later
+    // inside a socket callback.
+    this.#hello = validateMessage({
+      t: "hello",
+      minVersion: this.#versions.min,
+      maxVersion: this.#versions.max,
+      role: options.role,
+      node: options.node,
+      software: (options.software ?? "vmrng-wire").slice(0, 64),
+    }) as MessageOf<"hello">;
     const r = options.reconnect ?? true;
     this.#backoff = r === false ? undefined : { ...DEFAULT_BACKOFF, ...(r === true ? {} : r) };
     this.#random = options.random ?? Math.random;
@@ -192,7 +208,13 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       handshakeTimeout: o.connectTimeoutMs ?? 5000,
       closeTimeout: this.#tuning.closeTimeoutMs,
     };
-    const ws = new WebSocket(o.url, wsOptions);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(o.url, wsOptions);
+    } catch (e) {
+      this.#lost(new WireError("E_CLOSED", `cannot connect: ${(e as Error).message}`), true);
+      return;
+    }
     this.#ws = ws;
     let failure: WireError | undefined;
     let fatal = false;
@@ -223,16 +245,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       ws.terminate();
     });
     ws.once("open", () => {
-      ws.send(
-        codec.encode({
-          t: "hello",
-          minVersion: this.#versions.min,
-          maxVersion: this.#versions.max,
-          role: o.role,
-          node: o.node,
-          software: (o.software ?? "vmrng-wire").slice(0, 64),
-        }),
-      );
+      ws.send(codec.encode(this.#hello));
     });
     ws.once("message", (data, isBinary) => {
       clearTimeout(welcomeTimer);
