@@ -26,6 +26,7 @@ export {
 export {
   type HandledType,
   type Handler,
+  type HandlerResult,
   HandlerTable,
   type OneWayHandler,
   type ReplyBody,
