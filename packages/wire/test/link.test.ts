@@ -411,3 +411,30 @@ describe("link: throwing listeners", () => {
     await until(() => warnings.some((w) => w.includes("listener bug")));
   });
 });
+
+describe("relay", () => {
+  it("forwards a request one hop and hands back the reply body or the original error code", async () => {
+    const { relay } = await import("../src/index.js");
+    const tokens = new TokenRegistry();
+    const hv = await createLinkServer({ role: "hypervisor", node: "hv-1", tokens });
+    cleanup.push(() => hv.close());
+    hv.handle("vm.pause", (m) =>
+      m.vm === "vm-1"
+        ? { t: "vm.state", vm: m.vm, state: "paused" }
+        : Promise.reject(new WireError("E_NOT_FOUND", `no ${m.vm}`)),
+    );
+    const up = connectLink({
+      url: hv.url,
+      token: tokens.issue({ role: "host", node: "host" }),
+      role: "host",
+      node: "host",
+    });
+    cleanup.push(() => up.close());
+    const upLink = await up.opened();
+    const body = await relay(upLink, { t: "vm.pause", vm: "vm-1" });
+    expect(body).toEqual({ t: "vm.state", vm: "vm-1", state: "paused" }); // no `re` of the inner hop
+    const err = await relay(upLink, { t: "vm.pause", vm: "vm-7" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WireError);
+    expect((err as WireError).code).toBe("E_NOT_FOUND");
+  });
+});
