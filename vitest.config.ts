@@ -8,7 +8,13 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 // real processes run the built `dist/` of apps, which `pnpm test` builds first.
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@vmrng\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+    alias: [
+      { find: /^@vmrng\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      {
+        find: /^@vmrng\/([a-z0-9-]+)\/([a-z0-9-]+)$/,
+        replacement: `${root}packages/$1/src/$2/index.ts`,
+      },
+    ],
   },
   test: {
     include: [
