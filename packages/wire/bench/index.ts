@@ -1,7 +1,7 @@
 /**
  * Link vs bare ws + msgpackr, between this process and a child server process (bench/server.ts,
- * run through tsx exactly like this file). All sides echo; rounds rotate the order of the sides
- * so drift on a shared machine hits each alike. Rows: round-trip p50/p99 for 64 B and 64 KiB
+ * run through tsx exactly like this file). All sides echo; the order of the sides rotates and
+ * round trips alternate request by request, so drift on a shared machine hits each alike. Rows: round-trip p50/p99 for 64 B and 64 KiB
  * payloads, pipelined throughput (msgs/s, payload MB/s one way), and the same for a Link with
  * write coalescing off, which isolates the Link's per-message cost.
  */
@@ -145,14 +145,21 @@ async function main(): Promise<void> {
     ["bare", "link", "plain"],
     ["plain", "bare", "link"],
   ] as const;
-  const ROUNDS = 6;
-  for (let round = 0; round < ROUNDS; round++) {
+  // Round trips alternate one request per side, so every side sees the same machine state
+  // (scheduling on this shared 2-core box moves the whole RTT distribution between runs).
+  for (let i = 0; i < 12_000; i++) {
+    for (const name of orders[i % 3]!)
+      await roundTrips(sides[name].call, small, 1, rtt[name].small);
+  }
+  for (let i = 0; i < 1_500; i++) {
+    for (const name of orders[i % 3]!)
+      await roundTrips(sides[name].call, large, 1, rtt[name].large);
+  }
+  // Throughput: short bursts, side after side, many rounds; the median burst is reported.
+  for (let round = 0; round < 12; round++) {
     for (const name of orders[round % 3]!) {
-      const { call } = sides[name];
-      await roundTrips(call, small, 2000, rtt[name].small);
-      await roundTrips(call, large, 300, rtt[name].large);
-      tput[name].small.push(await pipelined(call, small, 30_000, 64));
-      tput[name].large.push(await pipelined(call, large, 1000, 16));
+      tput[name].small.push(await pipelined(sides[name].call, small, 10_000, 64));
+      tput[name].large.push(await pipelined(sides[name].call, large, 400, 16));
     }
   }
 

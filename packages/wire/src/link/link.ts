@@ -105,6 +105,8 @@ const ALLOWED_FROM: ReadonlyMap<RoleName, ReadonlyMap<string, MessageKind>> = ne
   ]),
 );
 const MAX_REQUEST_ID = 0xffff_ffff;
+/** Frames from this size on are written at once rather than coalesced with the tick's others. */
+const COALESCE_MAX_FRAME = 16 * 1024;
 
 /**
  * One authenticated, version-negotiated connection, the same on both ends: requests with
@@ -341,7 +343,7 @@ export class Link extends Emitter<LinkEvents> {
   /** Writes or queues a frame; false when the queue is full (nothing was written). */
   #write(frame: Uint8Array): boolean {
     const ws = this.#ws;
-    if (!this.#corked && this.#socket !== undefined) this.#cork();
+    if (this.#socket !== undefined) this.#coalesce(frame.byteLength);
     const buffered = ws.bufferedAmount;
     if (this.#queue.length === 0 && buffered < this.#t.highWaterMark) {
       this.stats.framesOut++;
@@ -387,11 +389,18 @@ export class Link extends Emitter<LinkEvents> {
   };
 
   /**
-   * Holds this tick's writes in the socket and sends them as one writev on the next tick: a
-   * burst of frames (pipelined requests, a batch of replies, an event fan-out) costs one syscall
-   * instead of one each. ws corks/uncorks around each frame too; Node counts nested corks.
+   * Holds this tick's small writes in the socket and sends them as one writev on the next tick:
+   * a burst of frames (pipelined requests, a batch of replies, an event fan-out) costs one
+   * syscall instead of one each. ws corks/uncorks around each frame too; Node counts nested
+   * corks. A large frame is not held back (the syscall is cheap next to its bytes, and the peer
+   * should start reading it at once): whatever is corked is flushed before it goes out.
    */
-  #cork(): void {
+  #coalesce(frameBytes: number): void {
+    if (frameBytes >= COALESCE_MAX_FRAME) {
+      if (this.#corked) this.#uncork();
+      return;
+    }
+    if (this.#corked) return;
     const socket = this.#socket!;
     if (socket.destroyed) return;
     socket.cork();
@@ -399,14 +408,18 @@ export class Link extends Emitter<LinkEvents> {
     process.nextTick(this.#uncork);
   }
 
+  /** Idempotent: the scheduled call is a no-op when a large frame already flushed the cork. */
   readonly #uncork = (): void => {
+    if (!this.#corked) return;
     this.#corked = false;
     this.#socket!.uncork();
   };
 
   #flush(): void {
     const ws = this.#ws;
-    if (!this.#corked && this.#socket !== undefined) this.#cork();
+    if (this.#socket !== undefined && this.#queue.length > 0) {
+      this.#coalesce(this.#queue[0]!.byteLength);
+    }
     while (this.#queue.length > 0 && ws.bufferedAmount < this.#t.highWaterMark) {
       const frame = this.#queue.shift()!;
       this.#queuedBytes -= frame.byteLength;
