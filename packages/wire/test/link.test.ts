@@ -334,7 +334,11 @@ describe("link: version negotiation", () => {
 });
 
 describe("link: write coalescing", () => {
-  async function burstWrites(coalesceWrites: boolean): Promise<{ writes: number; got: number[] }> {
+  async function burstWrites(
+    coalesceWrites: boolean,
+    size = 1,
+    count = 100,
+  ): Promise<{ writes: number; got: number[] }> {
     const { Socket } = await import("node:net");
     const l = await lab({ coalesceWrites });
     const linkP = nextLink(l.server);
@@ -352,14 +356,14 @@ describe("link: write coalescing", () => {
       return original._writev.apply(this, a);
     };
     try {
-      for (let i = 0; i < 100; i++)
-        link.send({ t: "virtio.used", desc: i, data: new Uint8Array([i]) });
+      for (let i = 0; i < count; i++)
+        link.send({ t: "virtio.used", desc: i, data: new Uint8Array(size).fill(i) });
       await sleep(20);
     } finally {
       proto._write = original._write;
       proto._writev = original._writev;
     }
-    await until(() => raw.received.filter((m) => m.t === "virtio.used").length === 100);
+    await until(() => raw.received.filter((m) => m.t === "virtio.used").length === count);
     const got = raw.received
       .filter((m) => m.t === "virtio.used")
       .map((m) => (m as MessageOf<"virtio.used">).desc);
@@ -374,6 +378,12 @@ describe("link: write coalescing", () => {
     const off = await burstWrites(false);
     expect(off.got).toEqual(on.got);
     expect(off.writes).toBeGreaterThanOrEqual(50);
+  });
+
+  it("does not hold back large frames", async () => {
+    const big = await burstWrites(true, 20_000, 10);
+    expect(big.got).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(big.writes).toBeGreaterThanOrEqual(10);
   });
 });
 
