@@ -54,3 +54,27 @@ export async function waitGone(pids: readonly number[], timeoutMs: number): Prom
   }
   return alive;
 }
+
+/** True while the pid exists at all, zombies included (what kill(pid, 0) sees). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Waits (bounded) until exited pids are reaped. A detached host's parent is init, which reaps
+ * on its own schedule (about 2 s on some sandboxes); until then kill(pid, 0) still succeeds, and
+ * a script checking that nothing of the cluster is left would be misled.
+ */
+export async function waitReaped(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = pids.filter(pidExists);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    left = left.filter(pidExists);
+  }
+}

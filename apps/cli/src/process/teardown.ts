@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { RunDir, RunState } from "@vmrng/cluster";
 import { type ControlClient, readRunState } from "@vmrng/cluster/control";
-import { isRunning, looksLikeNode, waitGone } from "./pids.js";
+import { isRunning, looksLikeNode, waitGone, waitReaped } from "./pids.js";
 
 export interface TeardownResult {
   /** The host acknowledged cluster.down. */
@@ -76,5 +76,6 @@ export async function teardown(
   }
   alive = await waitGone(killed, 3000);
   if (alive.length === 0) rmSync(runDir.stateFile, { force: true });
+  await waitReaped([...pids], 5000);
   return { graceful, killed, survivors: alive, ...(downError === undefined ? {} : { downError }) };
 }
