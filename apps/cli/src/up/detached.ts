@@ -41,17 +41,14 @@ export async function runDetached(
   if (opts.wait) {
     const client = await ControlClient.connect(runDir);
     const progress = process.stderr.isTTY === true && !opts.json;
-    const total = spec.hypervisors.reduce((n, h) => n + h.guests.length, 0);
     let hostGone = false;
     void host.exited.then(() => {
       hostGone = true;
     });
     try {
-      reports = await waitForTargets(client, spec, opts.timeoutMs, (_nodes, pending) => {
+      reports = await waitForTargets(client, spec, opts.timeoutMs, (decided, total) => {
         if (progress)
-          process.stderr.write(
-            `\r\x1b[2Kvmrng: waiting for boot targets: ${total - pending}/${total}`,
-          );
+          process.stderr.write(`\r\x1b[2Kvmrng: waiting for boot targets: ${decided}/${total}`);
       });
     } catch (err) {
       if (hostGone || !client.connected)

@@ -10,7 +10,8 @@ import { recordedPids, teardown } from "../process/teardown.js";
 import { guestTable } from "./guest-table.js";
 import { eventKey, readHistoryEvents } from "./history-file.js";
 
-const STATUS_POLL_MS = 500;
+/** The live table's refresh period; a large cluster is polled less often (every guest answers). */
+const statusPollMs = (guests: number): number => (guests > 16 ? 1000 : 500);
 
 /**
  * `vmrng up` in the foreground: every node's events as prefixed lines (kernel log lines look
@@ -71,7 +72,7 @@ export async function runForeground(
       } catch {
         // The host is going away; its exit is handled below.
       }
-      if (!stopping && client.connected) poll = setTimeout(refresh, STATUS_POLL_MS);
+      if (!stopping && client.connected) poll = setTimeout(refresh, statusPollMs(ids.length));
     };
     void refresh();
   }
