@@ -56,3 +56,32 @@ describe("spawnNode", () => {
     await waitFor(() => !isAlive(grandchild));
   });
 });
+
+describe("isAlive", () => {
+  it("is false for a zombie: exited but not yet reaped by its parent", async () => {
+    const { spawn } = await import("node:child_process");
+    // A parent that forks a child which exits at once, and never reaps it while it sleeps.
+    // SIGCHLD is reset to its default first: a test worker may have it ignored, and then the
+    // kernel reaps children itself and no zombie ever exists.
+    const script =
+      "import os, signal, sys, time\n" +
+      "signal.signal(signal.SIGCHLD, signal.SIG_DFL)\n" +
+      "pid = os.fork()\n" +
+      "if pid == 0: os._exit(0)\n" +
+      "print(pid, flush=True); time.sleep(5)\n";
+    const sh = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
+    const zombie = await new Promise<number>((resolve) =>
+      sh.stdout!.once("data", (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
+    await waitFor(() => {
+      try {
+        return readFileSync(`/proc/${zombie}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    });
+    expect(isAlive(zombie)).toBe(false);
+    expect(isAlive(sh.pid!)).toBe(true);
+    sh.kill("SIGKILL");
+  });
+});

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 
 export interface SpawnNodeOptions {
@@ -89,12 +89,22 @@ export function exitWithParent(onParentGone: () => void): void {
   process.stdin.resume();
 }
 
-/** True when a process with this pid exists (signal 0 probes without sending). */
+/**
+ * True when a process with this pid is running. A zombie (exited, not yet reaped by its parent
+ * or by init) is not running: on Linux its /proc/<pid>/stat state is "Z", although kill(pid, 0)
+ * still succeeds.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Format: "pid (comm) S ...": comm may hold spaces and parentheses, so split at the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no procfs (not Linux): kill(0) is all we know
   }
 }
