@@ -176,6 +176,17 @@ describe("evaluateTarget", () => {
     });
     expect(evaluateTarget("ready", g("crashed", "READY")).state).toBe("failed");
   });
+  it("booted: a running kernel reaches it whatever crng_init; an exit fails it", () => {
+    expect(evaluateTarget("booted", g("running", "EMPTY"))).toEqual({
+      state: "reached",
+      reason: "running, crng EMPTY",
+    });
+    expect(
+      evaluateTarget("booted", { ...g("starting", "EMPTY"), crng: undefined } as NodeStatus).state,
+    ).toBe("pending");
+    expect(evaluateTarget("booted", g("panicked", "EMPTY")).state).toBe("failed");
+    expect(evaluateTarget("booted", g("crashed", "EMPTY")).state).toBe("failed");
+  });
   it("panic: only a kernel panic reaches it", () => {
     expect(evaluateTarget("panic", g("panicked", "EMPTY")).state).toBe("reached");
     expect(evaluateTarget("panic", g("running", "READY")).state).toBe("pending");

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { randomBytes } from "node:crypto";
+import { fstatSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadResolvedSpec, RunDir, spawnNode, stopChild } from "@vmrng/cluster";
+import { exitWithParent, loadResolvedSpec, RunDir, spawnNode, stopChild } from "@vmrng/cluster";
 import { createLinkServer, type Event, relay, TokenRegistry, WireError } from "@vmrng/wire";
 import { ClusterNodes } from "./cluster-nodes.js";
 import { History } from "./history.js";
@@ -245,5 +246,8 @@ async function shutdown(graceMs: number, code: number): Promise<void> {
   })();
   return stopping;
 }
+// A foreground `vmrng up` hands the host a stdin pipe: if the CLI dies, even by SIGKILL, the
+// pipe closes and the cluster stops with it. A detached host gets /dev/null and outlives it.
+if (fstatSync(0).isFIFO()) exitWithParent(() => void shutdown(GRACE_MS, 0));
 process.on("SIGTERM", () => void shutdown(GRACE_MS, 0));
 process.on("SIGINT", () => void shutdown(GRACE_MS, 0));

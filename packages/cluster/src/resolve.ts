@@ -25,7 +25,7 @@ function mergeInto(base: unknown, over: unknown): unknown {
  * A CoCo guest panics in cc_random_init when RDRAND cannot give 256 bits (arch/x86/coco/core.c).
  * A stuck RDRAND (all ones, CF=1) passes that check: only the later self-test catches it.
  */
-function defaultExpect(g: Omit<GuestSpec, "expect">): "ready" | "panic" {
+function defaultExpect(g: Omit<GuestSpec, "expect">): GuestSpec["expect"] {
   return g.coco && (g.rdrand.mode === "absent" || g.rdrand.mode === "fail") ? "panic" : "ready";
 }
 

@@ -18,7 +18,7 @@ export interface GuestSpec {
   vmgenid: { mode: VmgenidModeName; notifyDelayMs: number };
   interrupts: { perSecond: number };
   clockRate: number;
-  expect: "ready" | "panic";
+  expect: "ready" | "booted" | "panic";
 }
 
 export interface HypervisorSpec {

@@ -172,9 +172,9 @@ const guestSettings = {
     }),
   ),
   expect: Type.Optional(
-    Type.Union([Type.Literal("ready"), Type.Literal("panic")], {
+    Type.Union([Type.Literal("ready"), Type.Literal("booted"), Type.Literal("panic")], {
       description:
-        "boot target for `up --wait`; default: panic for a CoCo guest whose RDRAND is not ok, else ready",
+        "boot target for `up --wait`: ready (crng init done), booted (the kernel runs, crng may still wait: a starved guest), panic; default: panic for a CoCo guest whose RDRAND is absent or failing, else ready",
     }),
   ),
 };

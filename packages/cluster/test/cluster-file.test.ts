@@ -39,6 +39,7 @@ describe("cluster file", () => {
       virtioRng: { enabled: true, queueSize: 8 },
     });
     expect(coco).toMatchObject({ coco: true, expect: "ready" });
+    expect(starved!.expect).toBe("booted");
     expect(starved).toMatchObject({
       virtioRng: { enabled: false },
       msr: { enabled: false },

@@ -1,28 +1,8 @@
 import { readFileSync } from "node:fs";
+import { isAlive } from "@vmrng/cluster";
 
-/**
- * True while `pid` is a live process. A zombie (exited, not yet reaped by its parent) counts as
- * gone: it runs nothing and holds nothing, though kill(pid, 0) still succeeds on it.
- */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  const stat = procStat(pid);
-  // /proc/<pid>/stat: "pid (comm) S ..." — the state letter follows the last ')' (proc(5)).
-  return stat === undefined || stat.state !== "Z";
-}
-
-function procStat(pid: number): { state: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return { state: text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) };
-  } catch {
-    return undefined;
-  }
-}
+/** True while `pid` is a live process (a zombie counts as gone): the cluster package's check. */
+export const isRunning = isAlive;
 
 /**
  * Guards against pid reuse before we SIGKILL a recorded pid: on Linux the process must still be

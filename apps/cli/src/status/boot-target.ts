@@ -12,7 +12,7 @@ export interface TargetVerdict {
 
 /**
  * A guest expecting "ready" reaches its target when crng_init is READY ("random: crng init
- * done"); one expecting "panic" (a CoCo guest without a working RDRAND, cc_random_init in
+ * done"); one expecting "booted" when its kernel runs, whatever crng_init; one expecting "panic" (a CoCo guest without a working RDRAND, cc_random_init in
  * arch/x86/coco/core.c) when its kernel panicked. Any other end of the process is a failure.
  */
 export function evaluateTarget(
@@ -26,6 +26,15 @@ export function evaluateTarget(
     if (node.state === "crashed" || node.state === "stopped")
       return { state: "failed", reason: `${node.state} without a kernel panic (expected a panic)` };
     return { state: "pending", reason: `${node.state}, crng ${init}; expected a kernel panic` };
+  }
+  if (expect === "booted") {
+    // A starved guest: its target is to come up and keep running with crng_init pending until
+    // something credits it (a blocked reader's jitter, interrupts, a device).
+    if (node.state === "running" && node.crng !== undefined)
+      return { state: "reached", reason: `running, crng ${init}` };
+    if (node.state === "panicked" || node.state === "crashed" || node.state === "stopped")
+      return { state: "failed", reason: `${node.state} (expected it to keep running)` };
+    return { state: "pending", reason: `${node.state}` };
   }
   if (node.state === "panicked")
     return { state: "failed", reason: "kernel panic (expected crng READY)" };

@@ -1,4 +1,4 @@
-import type { ClusterSpec, RunState } from "@vmrng/cluster";
+import type { ClusterSpec, GuestSpec, RunState } from "@vmrng/cluster";
 import type { NodeStatus } from "@vmrng/wire";
 import { evaluateTarget, type TargetState } from "./boot-target.js";
 
@@ -35,7 +35,7 @@ export interface StatusNode {
     readySource: string | null;
   } | null;
   /** Guests: the boot target from the cluster file and where the guest stands against it. */
-  bootTarget: { expect: "ready" | "panic"; state: TargetState; reason: string } | null;
+  bootTarget: { expect: GuestSpec["expect"]; state: TargetState; reason: string } | null;
   /** Bytes received (and requests, errors) per entropy channel since the node started. */
   channels: { channel: string; requests: string; bytes: string; errors: string }[];
 }

@@ -7,7 +7,7 @@ import { evaluateTarget } from "../status/boot-target.js";
 export interface TargetReport {
   id: string;
   hypervisor: string;
-  expect: "ready" | "panic";
+  expect: GuestSpec["expect"];
   /** "missed": still pending when the timeout expired. */
   state: "reached" | "failed" | "missed";
   reason: string;

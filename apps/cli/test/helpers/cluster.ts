@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunState } from "@vmrng/cluster";
+import { isAlive, type RunState } from "@vmrng/cluster";
 import { vmrng } from "./run-vmrng.js";
 
 export function readState(runDir: string): RunState | undefined {
@@ -8,14 +8,8 @@ export function readState(runDir: string): RunState | undefined {
   return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as RunState) : undefined;
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** A pid counts as alive while it runs; a zombie waiting to be reaped does not. */
+export const pidAlive = isAlive;
 
 /**
  * For afterAll: `vmrng down`, and if anything recorded still runs after that (or down failed),
