@@ -1,7 +1,14 @@
 export { atomicWriteFile } from "./atomic-write.js";
 export { DEFAULT_CLUSTER_YAML } from "./default-cluster.js";
 export { ClusterFileError } from "./errors.js";
-export { loadClusterFile, loadResolvedSpec, parseClusterText, validateCluster } from "./load.js";
+export {
+  loadClusterFile,
+  loadResolvedSpec,
+  parseClusterText,
+  readYaml,
+  validateCluster,
+  type YamlSource,
+} from "./load.js";
 export { GUEST_PANIC_EXIT_CODE } from "./process/exit-codes.js";
 export {
   exitWithParent,

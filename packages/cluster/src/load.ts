@@ -12,8 +12,15 @@ const checkFile = TypeCompiler.Compile(ClusterFileSchema);
 /** Ranks errors so the most specific one is reported (a deep field beats its union parent). */
 const depth = (path: string): number => path.split("/").length;
 
-/** Parses YAML text, validates it against the schema and resolves defaults. */
-export function parseClusterText(text: string, file: string): ClusterSpec {
+/** A cluster file's YAML as data, with a way back from a field path to its line. */
+export interface YamlSource {
+  raw: unknown;
+  /** The 1-based line of the value at a JSON-pointer-like path, when the YAML has it. */
+  lineOf: (path: string) => number | undefined;
+}
+
+/** Parses YAML text (duplicate keys refused, aliases bounded); a syntax error names its line. */
+export function readYaml(text: string, file: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const yamlError = doc.errors[0];
@@ -26,16 +33,24 @@ export function parseClusterText(text: string, file: string): ClusterSpec {
       line,
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  return validateCluster(raw, file, (path) => {
-    const keys = path
-      .split("/")
-      .slice(1)
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
-    const offset = node?.range?.[0];
-    return offset === undefined ? undefined : lines.linePos(offset).line;
-  });
+  return {
+    raw: doc.toJS({ maxAliasCount: 100 }),
+    lineOf: (path) => {
+      const keys = path
+        .split("/")
+        .slice(1)
+        .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
+      const offset = node?.range?.[0];
+      return offset === undefined ? undefined : lines.linePos(offset).line;
+    },
+  };
+}
+
+/** Parses YAML text, validates it against the schema and resolves defaults. */
+export function parseClusterText(text: string, file: string): ClusterSpec {
+  const { raw, lineOf } = readYaml(text, file);
+  return validateCluster(raw, file, lineOf);
 }
 
 /** Validates an already-parsed document (e.g. JSON from the wire) and resolves defaults. */

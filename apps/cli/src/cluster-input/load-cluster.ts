@@ -3,9 +3,9 @@ import {
   ClusterFileError,
   type ClusterSpec,
   DEFAULT_CLUSTER_YAML,
+  readYaml,
   validateCluster,
 } from "@vmrng/cluster";
-import { LineCounter, parseDocument } from "yaml";
 import { applyOverrides, parseSetOverride, type SetOverride } from "./set-override.js";
 
 /** The name errors use for the embedded cluster `vmrng up` starts with no -f. */
@@ -33,29 +33,12 @@ export function loadClusterInput(file: string | undefined, sets: readonly string
       throw new ClusterFileError(file, "", reason);
     }
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    throw new ClusterFileError(
-      name,
-      "",
-      `not valid YAML: ${yamlError.message.split("\n")[0]}`,
-      lines.linePos(yamlError.pos[0]).line,
-    );
-  }
-  const { doc: raw, pointers } = applyOverrides(doc.toJS({ maxAliasCount: 100 }), overrides);
+  const yaml = readYaml(text, name);
+  const { doc: raw, pointers } = applyOverrides(yaml.raw, overrides);
   const tainted = taintedPointers(overrides, pointers);
-  const lineOf = (path: string): number | undefined => {
-    if (tainted.some((t) => under(path, t))) return undefined;
-    const keys = path
-      .split("/")
-      .slice(1)
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
-    const offset = node?.range?.[0];
-    return offset === undefined ? undefined : lines.linePos(offset).line;
-  };
+  // Lines of fields an override rewrote no longer describe the document: report none for them.
+  const lineOf = (path: string): number | undefined =>
+    tainted.some((t) => under(path, t)) ? undefined : yaml.lineOf(path);
   try {
     return validateCluster(raw, name, lineOf);
   } catch (err) {
