@@ -46,16 +46,17 @@ export type CrngEventInit = CrngEvent extends infer E
 export type CrngEventListener = (event: CrngEvent) => void;
 
 /**
- * Listeners get events synchronously (an exception in one is rethrown from a microtask); the
- * queue keeps the newest `max` events for drain().
+ * A bounded event log: listeners get events synchronously (an exception in one is rethrown from
+ * a microtask, so a throwing listener never leaves the emitting kernel code half-done), and the
+ * newest `max` events are kept for drain() or recent().
  */
-export class EventLog {
-  private readonly listeners = new Set<CrngEventListener>();
-  private queue: CrngEvent[] = [];
+export class EventLog<E = CrngEvent> {
+  private readonly listeners = new Set<(event: E) => void>();
+  private queue: E[] = [];
   dropped = 0;
   constructor(private readonly max: number) {}
 
-  push(event: CrngEvent): void {
+  push(event: E): void {
     this.queue.push(event);
     if (this.queue.length > this.max) {
       this.queue.shift();
@@ -65,8 +66,6 @@ export class EventLog {
       try {
         l(event);
       } catch (e) {
-        // Events are emitted from inside kernel code paths: a throwing listener must not leave
-        // the CRNG half-updated, so its error surfaces asynchronously instead.
         queueMicrotask(() => {
           throw e;
         });
@@ -74,16 +73,22 @@ export class EventLog {
     }
   }
 
-  subscribe(listener: CrngEventListener): () => void {
+  subscribe(listener: (event: E) => void): () => void {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
     };
   }
 
-  drain(): CrngEvent[] {
+  /** Takes the kept events out. */
+  drain(): E[] {
     const out = this.queue;
     this.queue = [];
     return out;
+  }
+
+  /** A copy of the kept events, leaving them in place. */
+  recent(): E[] {
+    return this.queue.slice();
   }
 }

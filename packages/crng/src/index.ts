@@ -10,11 +10,12 @@ export {
   newChachaState,
 } from "./crypto/chacha20.js";
 export { CrngError, type CrngErrorCode } from "./errors.js";
-export type {
-  CrngEvent,
-  CrngEventKind,
-  CrngEventListener,
-  ReseedReason,
+export {
+  type CrngEvent,
+  type CrngEventKind,
+  type CrngEventListener,
+  EventLog,
+  type ReseedReason,
 } from "./events.js";
 export { DEFAULT_UTSNAME, type Utsname } from "./kernel/collect.js";
 export {

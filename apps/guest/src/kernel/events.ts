@@ -1,3 +1,4 @@
+import { EventLog } from "@vmrng/crng";
 export type GuestEventKind =
   /** A kernel log line (data: level, upstream). */
   | "log"
@@ -29,38 +30,13 @@ export interface GuestEvent {
 
 export type GuestEventListener = (event: GuestEvent) => void;
 
-/**
- * Listeners get every event synchronously; a throwing listener cannot break the kernel path
- * that emitted it (its error is rethrown from a microtask). The newest `max` are kept.
- */
-export class GuestEventBus {
-  private readonly listeners = new Set<GuestEventListener>();
-  private recent: GuestEvent[] = [];
-
-  constructor(private readonly max: number) {}
-
+/** The guest's events: crng's bounded log, holding the newest events for the history view. */
+export class GuestEventBus extends EventLog<GuestEvent> {
   emit(event: GuestEvent): void {
-    this.recent.push(event);
-    if (this.recent.length > this.max) this.recent.shift();
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
-  }
-
-  subscribe(listener: GuestEventListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    this.push(event);
   }
 
   history(): GuestEvent[] {
-    return this.recent.slice();
+    return this.recent();
   }
 }
