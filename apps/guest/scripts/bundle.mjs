@@ -1,0 +1,140 @@
+/**
+ * Bundles the built guest (dist/main.js and everything it imports) into one CommonJS file,
+ * dist/guest.bundle.cjs, and installs its entry point dist/guest-start.cjs (a V8 code-cache
+ * loader, see scripts/guest-start.cjs). Why: a guest is a process, and started as ~100 ES
+ * modules it spends ~300 ms of CPU resolving, reading and compiling them before it can even
+ * connect; one pre-linked file without the code it never runs starts in a fraction of that.
+ *
+ * dist/guest.bundle.json lists every input file, so the hypervisor can tell a bundle that is
+ * older than its sources (e.g. a package rebuilt by hand with tsc) and run dist/main.js then.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const outfile = join(dist, "guest.bundle.cjs");
+
+/**
+ * The guest takes two small helpers from @vmrng/cluster (exitWithParent, the panic exit code).
+ * Its other modules (the cluster-file loader: yaml, a TypeBox schema compiled at import) have no
+ * side effect the guest needs, so esbuild may drop them when nothing uses their exports.
+ */
+const SIDE_EFFECT_FREE = /[\\/](packages[\\/]cluster|node_modules[\\/]yaml)[\\/]/;
+const dropUnusedModules = {
+  name: "side-effect-free-packages",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === "resolved" || args.kind === "entry-point") return undefined;
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: "resolved",
+      });
+      // Unresolvable optional requires (ws's bufferutil, in try/catch) stay esbuild's business.
+      if (r.errors.length > 0) return undefined;
+      return SIDE_EFFECT_FREE.test(r.path) ? { ...r, sideEffects: false } : r;
+    });
+  },
+};
+
+/**
+ * msgpackr's optional native string extractor (msgpackr-extract) only pays off on long strings;
+ * finding and loading it (detect-libc, prebuild lookup, dlopen) costs a guest more at start than
+ * it ever saves. msgpackr falls back to its JavaScript decoder, byte for byte the same result.
+ */
+const noNativeExtractor = {
+  name: "no-native-msgpackr-extract",
+  setup(b) {
+    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({
+      path: "msgpackr-extract",
+      namespace: "stub",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+      contents: 'throw new Error("msgpackr-extract is not part of the guest bundle");',
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * ws requires https, tls and zlib at load time, for wss:// URLs and permessage-deflate; a guest
+ * speaks plain ws:// to its hypervisor with compression off, and loading those three builtins is
+ * a millisecond of every guest's start. Inside ws they become proxies that load the real module
+ * on first use, so a wss:// URL or compression would still work, only not be paid for upfront.
+ */
+const LAZY_BUILTINS = /^(node:)?(https|tls|zlib)$/;
+const lazyBuiltinsInWs = {
+  name: "lazy-builtins-in-ws",
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      /[\\/]node_modules[\\/]ws[\\/]/.test(args.importer)
+        ? { path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      loader: "js",
+      contents: `let m;
+const load = () => (m ??= require("node:${args.path}"));
+module.exports = new Proxy({}, {
+  get: (_t, k) => load()[k],
+  has: (_t, k) => k in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_t, k) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), k);
+    return d && { ...d, configurable: true };
+  },
+});`,
+    }));
+  },
+};
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: [join(dist, "main.js")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // Whitespace and syntax only: identifiers keep their names, so stack traces stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  // Non-ASCII characters are escaped (esbuild's default, stated here because the loader reads
+  // the bundle as latin1, which is exact only for ASCII).
+  charset: "ascii",
+  plugins: [dropUnusedModules, noNativeExtractor, lazyBuiltinsInWs],
+});
+
+// The loader names its code cache after the bundle's SHA-256, computed here once rather than
+// at every guest start.
+const code = readFileSync(outfile);
+if (code.some((byte) => byte > 0x7f)) throw new Error(`${outfile} is not pure ASCII`);
+const sha256 = createHash("sha256").update(code).digest("hex");
+const loader = readFileSync(join(root, "scripts", "guest-start.cjs"), "utf8");
+if (!loader.includes("__BUNDLE_SHA256__")) throw new Error("guest-start.cjs lost its hash slot");
+writeFileSync(join(dist, "guest-start.cjs"), loader.replace("__BUNDLE_SHA256__", sha256));
+// Caches of earlier bundles can never match again (they are named after the bundle's hash).
+for (const f of readdirSync(dist)) {
+  if (/^guest\.bundle\.[0-9a-f]+\.v8cache/.test(f)) rmSync(join(dist, f), { force: true });
+}
+
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((p) => !p.includes(":"))
+  .map((p) => relative(dist, join(root, p)))
+  .sort();
+writeFileSync(
+  join(dist, "guest.bundle.json"),
+  `${JSON.stringify({ entry: "guest-start.cjs", bundle: "guest.bundle.cjs", inputs }, null, 2)}\n`,
+);
+const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+console.log(
+  `guest bundle: ${relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB from ${inputs.length} files)`,
+);
