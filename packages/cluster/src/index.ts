@@ -18,10 +18,11 @@ export {
   spawnNode,
   stopChild,
 } from "./process/spawn-node.js";
-export { mergeSettings, resolveCluster } from "./resolve.js";
+export { mergeSettings, resolveCluster, resolveEgd } from "./resolve.js";
 export {
   type ClusterSpec,
   DEFAULT_GUEST,
+  type EgdSpec,
   type GuestSpec,
   type HypervisorSpec,
 } from "./resolved.js";
@@ -29,6 +30,8 @@ export { DEFAULT_RUN_DIR, RunDir, type RunState } from "./run-dir.js";
 export {
   type ClusterFile,
   ClusterFileSchema,
+  EgdSchema,
+  type EgdSettings,
   type GuestSettings,
   GuestSettingsSchema,
   type TokenBucketSpec,

@@ -1,6 +1,6 @@
 import { ClusterFileError } from "./errors.js";
-import { type ClusterSpec, DEFAULT_GUEST, type GuestSpec } from "./resolved.js";
-import type { ClusterFile, GuestSettings } from "./schema.js";
+import { type ClusterSpec, DEFAULT_GUEST, type EgdSpec, type GuestSpec } from "./resolved.js";
+import type { ClusterFile, EgdSettings, GuestSettings } from "./schema.js";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain =>
@@ -27,6 +27,17 @@ function mergeInto(base: unknown, over: unknown): unknown {
  */
 function defaultExpect(g: Omit<GuestSpec, "expect">): GuestSpec["expect"] {
   return g.coco && (g.rdrand.mode === "absent" || g.rdrand.mode === "fail") ? "panic" : "ready";
+}
+
+/** The host's EGD server: off unless enabled; a free port; no limit; 64 clients. */
+export function resolveEgd(egd: EgdSettings | undefined): EgdSpec {
+  return {
+    enabled: egd?.enabled ?? false,
+    port: egd?.port ?? 0,
+    ...(egd?.socketPath === undefined ? {} : { socketPath: egd.socketPath }),
+    rateLimit: structuredClone(egd?.rateLimit ?? {}),
+    maxClients: egd?.maxClients ?? 64,
+  };
 }
 
 /** Fills defaults and checks what the schema cannot: unique ids, virtqueue sizes. */
@@ -67,7 +78,7 @@ export function resolveCluster(
   return {
     version: 1,
     name: file.name ?? "vmrng",
-    host: { egd: { enabled: file.host?.egd?.enabled ?? false, port: file.host?.egd?.port ?? 0 } },
+    host: { egd: resolveEgd(file.host?.egd) },
     hypervisors,
   };
 }

@@ -21,6 +21,18 @@ export interface GuestSpec {
   expect: "ready" | "booted" | "panic";
 }
 
+/** The host's EGD server with every setting decided. */
+export interface EgdSpec {
+  enabled: boolean;
+  /** TCP port on 127.0.0.1; 0 = pick a free one. */
+  port: number;
+  /** Extra Unix socket, as written in the cluster file (relative = inside the run directory). */
+  socketPath?: string;
+  /** Per-client token buckets (Firecracker RateLimiter): ops = requests, bytes = bytes served. */
+  rateLimit: { ops?: TokenBucketSpec; bytes?: TokenBucketSpec };
+  maxClients: number;
+}
+
 export interface HypervisorSpec {
   id: string;
   guests: GuestSpec[];
@@ -29,7 +41,7 @@ export interface HypervisorSpec {
 export interface ClusterSpec {
   version: 1;
   name: string;
-  host: { egd: { enabled: boolean; port: number } };
+  host: { egd: EgdSpec };
   hypervisors: HypervisorSpec[];
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { atomicWriteFile } from "./atomic-write.js";
 
 /** Default run directory, overridden by --run-dir or VMRNG_RUN_DIR. */
@@ -13,7 +13,10 @@ export interface RunState {
   hostPid: number;
   /** ws://127.0.0.1:PORT of the host's control endpoint. */
   controlUrl: string;
+  /** TCP port of the host's EGD server on 127.0.0.1, when `host.egd.enabled`. */
   egdPort?: number;
+  /** Absolute path of the EGD server's Unix socket, when one is configured. */
+  egdSocket?: string;
   startedAt: string;
   /** Every process of the cluster (host, hypervisors, guests) with its pid, for `down`. */
   nodes: { id: string; role: string; pid: number }[];
@@ -48,6 +51,11 @@ export class RunDir {
   }
   get seedDir(): string {
     return join(this.root, "seeds");
+  }
+
+  /** Where the EGD Unix socket of the cluster file lives: a relative path is inside the run dir. */
+  egdSocketPath(configured: string): string {
+    return isAbsolute(configured) ? configured : join(this.root, configured);
   }
 
   /** Creates the directory tree, private to the user (0700). */

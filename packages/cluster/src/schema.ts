@@ -35,6 +35,53 @@ export const RateLimitSchema = Type.Object(
   { additionalProperties: false, description: "Firecracker-style limiter on requests and bytes" },
 );
 
+/**
+ * The host's EGD server, for real VMs: QEMU's `-object rng-egd,chardev=…` speaks the Entropy
+ * Gathering Daemon protocol to it over TCP (always 127.0.0.1) or a Unix socket.
+ */
+export const EgdSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: false })),
+    port: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: "TCP port on 127.0.0.1; 0 picks a free port (recorded in state.json)",
+      }),
+    ),
+    socketPath: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          "also listen on this Unix socket (mode 0600); a relative path is taken from the run directory",
+      }),
+    ),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          ops: Type.Optional(TokenBucketSchema),
+          bytes: Type.Optional(TokenBucketSchema),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "per-client Firecracker-style limiter: ops counts requests, bytes counts bytes served",
+        },
+      ),
+    ),
+    maxClients: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1024,
+        default: 64,
+        description: "connections beyond this are closed at once, with a log line",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const RdrandMode = Type.Union(
   [
     Type.Literal("ok"),
@@ -203,17 +250,7 @@ export const ClusterFileSchema = Type.Object(
     host: Type.Optional(
       Type.Object(
         {
-          egd: Type.Optional(
-            Type.Object(
-              {
-                enabled: Type.Optional(Type.Boolean({ default: false })),
-                port: Type.Optional(
-                  Type.Integer({ minimum: 0, maximum: 65535, description: "0 picks a free port" }),
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
+          egd: Type.Optional(EgdSchema),
         },
         { additionalProperties: false },
       ),
@@ -226,6 +263,7 @@ export const ClusterFileSchema = Type.Object(
 export type ClusterFile = Static<typeof ClusterFileSchema>;
 export type GuestSettings = Static<typeof GuestSettingsSchema>;
 export type TokenBucketSpec = Static<typeof TokenBucketSchema>;
+export type EgdSettings = Static<typeof EgdSchema>;
 export type RdrandModeName = Static<typeof RdrandMode>;
 export type SeedPolicyName = Static<typeof SeedPolicy>;
 export type VmgenidModeName = Static<typeof VmgenidMode>;

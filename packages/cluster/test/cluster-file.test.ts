@@ -152,6 +152,57 @@ hypervisors:
   });
 });
 
+describe("host.egd", () => {
+  it("is off by default, with a free port, no limit and 64 clients", () => {
+    const spec = parseClusterText(DEFAULT_CLUSTER_YAML, "<default>");
+    expect(spec.host.egd).toEqual({ enabled: false, port: 0, rateLimit: {}, maxClients: 64 });
+  });
+
+  it("takes a port, a Unix socket, per-client token buckets and a client cap", () => {
+    const spec = parseClusterText(
+      `host:
+  egd:
+    enabled: true
+    port: 7777
+    socketPath: egd.sock
+    rateLimit: { ops: { size: 100, refillTimeMs: 1000 }, bytes: { size: 4096, oneTimeBurst: 512, refillTimeMs: 1000 } }
+    maxClients: 3
+hypervisors: [{ id: hv, guests: [] }]
+`,
+      "c.yaml",
+    );
+    expect(spec.host.egd).toEqual({
+      enabled: true,
+      port: 7777,
+      socketPath: "egd.sock",
+      rateLimit: {
+        ops: { size: 100, refillTimeMs: 1000 },
+        bytes: { size: 4096, oneTimeBurst: 512, refillTimeMs: 1000 },
+      },
+      maxClients: 3,
+    });
+  });
+
+  it("refuses a bad port, an unknown field, an empty bucket and zero clients by path", () => {
+    const hv = "hypervisors: [{ id: hv, guests: [] }]";
+    expect(refusal(`host: { egd: { port: 70000 } }\n${hv}`).path).toBe("/host/egd/port");
+    expect(refusal(`host: { egd: { colour: red } }\n${hv}`).path).toBe("/host/egd/colour");
+    expect(
+      refusal(`host: { egd: { rateLimit: { bytes: { size: 0, refillTimeMs: 1 } } } }\n${hv}`)
+        .path,
+    ).toBe("/host/egd/rateLimit/bytes/size");
+    expect(refusal(`host: { egd: { maxClients: 0 } }\n${hv}`).path).toBe("/host/egd/maxClients");
+    expect(refusal(`host: { egd: { socketPath: "" } }\n${hv}`).path).toBe("/host/egd/socketPath");
+  });
+
+  it("puts a relative socket path inside the run directory", async () => {
+    const { RunDir } = await import("../src/index.js");
+    const rd = new RunDir("/tmp/lab");
+    expect(rd.egdSocketPath("egd.sock")).toBe("/tmp/lab/egd.sock");
+    expect(rd.egdSocketPath("/run/egd.sock")).toBe("/run/egd.sock");
+  });
+});
+
 describe("resolved spec round trip", () => {
   it("reads back exactly the spec that was written to a run directory", async () => {
     const { loadResolvedSpec } = await import("../src/index.js");
