@@ -188,8 +188,7 @@ hypervisors: [{ id: hv, guests: [] }]
     expect(refusal(`host: { egd: { port: 70000 } }\n${hv}`).path).toBe("/host/egd/port");
     expect(refusal(`host: { egd: { colour: red } }\n${hv}`).path).toBe("/host/egd/colour");
     expect(
-      refusal(`host: { egd: { rateLimit: { bytes: { size: 0, refillTimeMs: 1 } } } }\n${hv}`)
-        .path,
+      refusal(`host: { egd: { rateLimit: { bytes: { size: 0, refillTimeMs: 1 } } } }\n${hv}`).path,
     ).toBe("/host/egd/rateLimit/bytes/size");
     expect(refusal(`host: { egd: { maxClients: 0 } }\n${hv}`).path).toBe("/host/egd/maxClients");
     expect(refusal(`host: { egd: { socketPath: "" } }\n${hv}`).path).toBe("/host/egd/socketPath");
