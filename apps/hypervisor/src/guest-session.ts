@@ -45,6 +45,9 @@ export class GuestSession {
   /** The first boot's seed, replayed at later boots under the `replayed` policy. */
   private replaySeed: Uint8Array | undefined;
   private wake: NodeJS.Timeout | undefined;
+  /** Used buffers waiting for the guest's Link to drain (never dropped while it is open). */
+  private readonly usedBacklog: { id: number; bytes: Uint8Array }[] = [];
+  private drainWait: Promise<void> | null = null;
   private stopping = false;
 
   constructor(
@@ -177,18 +180,45 @@ export class GuestSession {
     this.deliver(dev.kick());
   }
 
+  /**
+   * Puts used buffers on the guest's used ring. A used ring never loses an element: when the
+   * guest's Link is full (the guest is not reading), the rest wait in order and go out once it
+   * drains. Only a guest that is gone (link closed) loses them, as on a device reset.
+   */
   private deliver(used: { id: number; bytes: Uint8Array }[]): void {
-    const link = this.link;
-    if (link) {
-      for (const u of used) {
-        try {
-          link.send({ t: "virtio.used", desc: u.id, data: u.bytes });
-        } catch {
-          // The guest is gone or not reading; its buffer is lost with it, as on a real reset.
-        }
-      }
-    }
+    this.usedBacklog.push(...used);
+    this.flushUsed();
     this.armWake();
+  }
+
+  private flushUsed(): void {
+    const link = this.link;
+    if (!link || link.state !== "open") {
+      this.usedBacklog.length = 0;
+      return;
+    }
+    while (this.usedBacklog.length > 0) {
+      const u = this.usedBacklog[0]!;
+      try {
+        link.send({ t: "virtio.used", desc: u.id, data: u.bytes });
+      } catch (err) {
+        if ((err as { code?: string }).code !== "E_BACKPRESSURE") {
+          this.usedBacklog.length = 0;
+          return;
+        }
+        if (!this.drainWait) {
+          this.drainWait = link
+            .waitWritable()
+            .catch(() => undefined)
+            .then(() => {
+              this.drainWait = null;
+              if (this.link === link) this.flushUsed();
+            });
+        }
+        return;
+      }
+      this.usedBacklog.shift();
+    }
   }
 
   /** Rate-limited requests wait for the limiter's timer (Firecracker's RateLimiter event). */
@@ -237,6 +267,7 @@ export class GuestSession {
 
   private detachLink(): void {
     clearTimeout(this.wake);
+    this.usedBacklog.length = 0;
     this.link = null;
   }
 }
