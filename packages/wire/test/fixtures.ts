@@ -93,6 +93,33 @@ export const SAMPLES: { readonly [K in MessageType]: MessageOf<K> } = {
         ],
       },
       { node: "hv-1", role: "hypervisor", pid: 4200, state: "running", uptimeMs: 99, channels: [] },
+      {
+        node: "host",
+        role: "host",
+        pid: 4100,
+        state: "running",
+        uptimeMs: 120,
+        channels: [{ channel: "egd", requests: 9n, bytes: 1024n, errors: 1n }],
+        egd: {
+          port: 40123,
+          socketPath: "/tmp/lab/egd.sock",
+          connections: 2n,
+          dropped: 1n,
+          requests: 9n,
+          bytes: 1024n,
+          mixedBytes: 16n,
+          clients: [
+            {
+              client: "tcp 127.0.0.1:51234",
+              connectedMs: 80.5,
+              requests: 8n,
+              bytes: 1024n,
+              mixedBytes: 16n,
+              throttled: 0n,
+            },
+          ],
+        },
+      },
     ],
   },
   "fault.add": {

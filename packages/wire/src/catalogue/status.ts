@@ -62,6 +62,38 @@ export const NodePhase = Enum([
   "panicked",
 ]);
 
+/** One client of the host's EGD server (a QEMU `rng-egd` backend, a test, any EGD peer). */
+export const EgdClientStatus = Obj({
+  /** "tcp 127.0.0.1:40312" or "unix #3": who it is, as the host sees the connection. */
+  client: Text(96),
+  /** Wall ms since the connection was accepted. */
+  connectedMs: Millis,
+  /** Commands received (0x00 to 0x04). */
+  requests: U64,
+  /** Random bytes served (0x01 and 0x02 replies, without count bytes). */
+  bytes: U64,
+  /** Bytes offered with 0x03 and mixed into the host pool, uncredited. */
+  mixedBytes: U64,
+  /** Times a request waited for the per-client rate limiter. */
+  throttled: U64,
+});
+export type EgdClientStatus = Static<typeof EgdClientStatus>;
+
+/** The host's EGD server: where it listens, totals since start, and the connected clients. */
+export const EgdStatus = Obj({
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  socketPath: Type.Optional(Text(4096)),
+  /** Connections accepted since start (including closed ones). */
+  connections: U64,
+  /** Connections closed by the host for bad input or a client that stopped reading. */
+  dropped: U64,
+  requests: U64,
+  bytes: U64,
+  mixedBytes: U64,
+  clients: Type.Array(EgdClientStatus, { maxItems: 1024 }),
+});
+export type EgdStatus = Static<typeof EgdStatus>;
+
 export const NodeStatus = Obj({
   node: NodeId,
   role: Enum(["host", "hypervisor", "guest"]),
@@ -72,6 +104,8 @@ export const NodeStatus = Obj({
   /** Guests only. */
   crng: Type.Optional(CrngStatus),
   channels: Type.Array(ChannelStats, { maxItems: 16 }),
+  /** The host only, when its EGD server runs. */
+  egd: Type.Optional(EgdStatus),
 });
 export type NodeStatus = Static<typeof NodeStatus>;
 
