@@ -252,36 +252,25 @@ const vmState = (s: GuestSession) => ({
   state: s.phase,
   ...(s.child ? { pid: s.child.pid } : {}),
 });
-host.handle("vm.restart", async (msg) => {
-  const s = session(msg.vm);
-  await s.restart();
-  return vmState(s);
-});
-host.handle("vm.stop", async (msg) => {
-  const s = session(msg.vm);
-  await s.stop(msg.timeoutMs);
-  return vmState(s);
-});
-host.handle("vm.start", (msg) => {
-  const s = session(msg.vm);
-  s.start();
-  return vmState(s);
-});
-host.handle("vm.kill", (msg) => {
-  const s = session(msg.vm);
-  s.kill();
-  return vmState(s);
-});
-host.handle("vm.pause", (msg) => {
-  const s = session(msg.vm);
-  s.pause();
-  return vmState(s);
-});
-host.handle("vm.resume", (msg) => {
-  const s = session(msg.vm);
-  s.resume();
-  return vmState(s);
-});
+/** VM lifecycle: each command acts on the guest's session, then reports its state. */
+const LIFECYCLE = {
+  "vm.restart": (s: GuestSession) => s.restart(),
+  "vm.stop": (s: GuestSession, timeoutMs?: number) => s.stop(timeoutMs),
+  "vm.start": (s: GuestSession) => s.start(),
+  "vm.kill": (s: GuestSession) => s.kill(),
+  "vm.pause": (s: GuestSession) => s.pause(),
+  "vm.resume": (s: GuestSession) => s.resume(),
+} as const;
+for (const [t, act] of Object.entries(LIFECYCLE) as [
+  keyof typeof LIFECYCLE,
+  (s: GuestSession, timeoutMs?: number) => unknown,
+][]) {
+  host.handle(t, async (msg: { vm: string; timeoutMs?: number }) => {
+    const s = session(msg.vm);
+    await act(s, msg.timeoutMs);
+    return vmState(s);
+  });
+}
 
 if (guestBinary.reason) {
   emit(
