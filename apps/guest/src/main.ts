@@ -121,6 +121,7 @@ hv.handle("boot.params", (msg, l) => {
     spec,
     clock,
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    virtioRngQuality: spec.virtioRng.quality,
     // Real nanoseconds: genuine timing jitter, so identical starved guests still diverge.
     tsc: () => process.hrtime.bigint(),
     boot: {

@@ -15,6 +15,7 @@ export function specFromBoot(id: string, hypervisor: string, b: BootParams): Gue
     virtioRng: {
       enabled: b.devices.virtioRng.present,
       queueSize: b.devices.virtioRng.queueSize,
+      quality: b.devices.virtioRng.quality ?? 1024,
       rateLimit: {},
     },
     msr: { enabled: b.devices.msr.present, writes: b.devices.msr.writable },

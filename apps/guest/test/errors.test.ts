@@ -122,7 +122,7 @@ describe("/dev/urandom with a usable cycle counter", () => {
       spec({
         seed: "absent",
         rdrand: { mode: "absent", failProbability: 0 },
-        virtioRng: { enabled: false, queueSize: 8, rateLimit: {} },
+        virtioRng: { enabled: false, queueSize: 8, quality: 1024, rateLimit: {} },
         interrupts: { perSecond: 0 },
       }),
       { hv: { noMsr: true } },

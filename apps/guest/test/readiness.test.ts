@@ -64,7 +64,7 @@ describe("a starved guest", () => {
   const starved = spec({
     seed: "absent",
     rdrand: noRdrand,
-    virtioRng: { enabled: false, queueSize: 8, rateLimit: {} },
+    virtioRng: { enabled: false, queueSize: 8, quality: 1024, rateLimit: {} },
     vmgenid: { mode: "off", notifyDelayMs: 0 },
     interrupts: { perSecond: 10 },
   });
@@ -158,7 +158,7 @@ describe("the CommonHV RNG MSR", () => {
   const msrOnly = spec({
     seed: "absent",
     rdrand: noRdrand,
-    virtioRng: { enabled: false, queueSize: 8, rateLimit: {} },
+    virtioRng: { enabled: false, queueSize: 8, quality: 1024, rateLimit: {} },
     trust: { cpu: true, bootloader: true, msr: true },
   });
 

@@ -109,7 +109,7 @@ describe("/dev/hwrng", () => {
 
   it("ENODEV without a virtio-rng device", async () => {
     const { kernel } = makeGuest(
-      spec({ virtioRng: { enabled: false, queueSize: 8, rateLimit: {} } }),
+      spec({ virtioRng: { enabled: false, queueSize: 8, quality: 1024, rateLimit: {} } }),
     );
     await kernel.boot();
     const e = await kernel.readHwrng(8).catch((x: unknown) => x);
@@ -124,7 +124,7 @@ describe("scheduling", () => {
     const { kernel, clock } = makeGuest(
       spec({
         seed: "absent",
-        virtioRng: { enabled: false, queueSize: 8, rateLimit: {} },
+        virtioRng: { enabled: false, queueSize: 8, quality: 1024, rateLimit: {} },
         interrupts: { perSecond: 100 },
       }),
       { hv: { noMsr: true }, kernel: { onWakeChanged: (t) => wakes.push(t) } },

@@ -30,6 +30,12 @@ hypervisors:
         seed: absent
         rdrand: { mode: absent }
         msr: { enabled: false }
+      # The same, modelling a kernel up to 5.17 (virtio-rng's .quality = 1000).
+      - id: virtio-old
+        seed: absent
+        rdrand: { mode: absent }
+        msr: { enabled: false }
+        virtioRng: { quality: 1000 }
       # Nothing but 20 interrupts/s (1 credited bit/s) and jitter when a reader blocks.
       - id: starved
         seed: absent
@@ -51,7 +57,7 @@ hypervisors:
 let c: TestCluster;
 beforeAll(async () => {
   c = await startCluster(CLUSTER);
-  for (const g of ["seeded", "virtio", "msr-a", "msr-b"]) {
+  for (const g of ["seeded", "virtio", "virtio-old", "msr-a", "msr-b"]) {
     await c.waitFor(g, (s) => s.crng?.init === "READY");
   }
 }, 60_000);
@@ -86,6 +92,24 @@ describe("boot-time entropy through real processes", () => {
     // 6.x credits a 64-byte read with 512 bits (default_quality 1024): one read is enough.
     expect(virtio.bytes).toBeGreaterThanOrEqual(32n);
     expect(s.channels.find((ch) => ch.channel === "setup_data")?.bytes ?? 0n).toBe(0n);
+  });
+
+  it("hw_random credits 64-byte reads with the configured quality: 512 bits in 6.x, 500 at quality 1000", async () => {
+    const credits = (vm: string) =>
+      c.events
+        .filter(
+          (e) =>
+            e.node === vm && e.kind === "hwrng" && (e.data as { bytes?: number })?.bytes === 64,
+        )
+        .map((e) => (e.data as { bits: number }).bits);
+    await until(
+      () => (credits("virtio").length > 0 && credits("virtio-old").length > 0 ? true : undefined),
+      10_000,
+      "hwrng credits",
+    );
+    // credit = bytes * 8 * quality / 1024 (drivers/char/hw_random/core.c, hwrng_fillfn)
+    expect(credits("virtio")[0]).toBe(512);
+    expect(credits("virtio-old")[0]).toBe(500);
   });
 
   it("a starved guest gives EAGAIN to GRND_NONBLOCK and blocks getrandom(0) until jitter or interrupts make it READY", async () => {

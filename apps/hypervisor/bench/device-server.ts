@@ -40,7 +40,7 @@ const guest = (id: string, queueSize: number): GuestSpec => ({
   expect: "ready",
   // 8: QEMU's virtio_add_queue(vdev, 8, ...) in hw/virtio/virtio-rng.c; 256: Firecracker's
   // RNG_QUEUE_SIZE (src/vmm/src/devices/virtio/rng/device.rs), no rate limiter configured.
-  virtioRng: { enabled: true, queueSize, rateLimit: {} },
+  virtioRng: { enabled: true, queueSize, quality: 1024, rateLimit: {} },
 });
 
 const tokens = new TokenRegistry();

@@ -143,6 +143,7 @@ export class GuestSession {
         virtioRng: {
           present: s.virtioRng.enabled,
           queueSize: s.virtioRng.queueSize as BootParams["devices"]["virtioRng"]["queueSize"],
+          quality: s.virtioRng.quality,
         },
         msr: {
           present: s.msr.enabled,

@@ -12,6 +12,8 @@ export interface GuestSpec {
   virtioRng: {
     enabled: boolean;
     queueSize: number;
+    /** hw_random quality: credit = bits read * quality / 1024 (drivers/char/hw_random/core.c). */
+    quality: number;
     rateLimit: { ops?: TokenBucketSpec; bytes?: TokenBucketSpec };
   };
   msr: { enabled: boolean; writes: boolean };
@@ -52,7 +54,7 @@ export const DEFAULT_GUEST: Omit<GuestSpec, "id" | "hypervisor" | "expect"> = {
   seed: "present",
   rdrand: { mode: "ok", failProbability: 0.5 },
   trust: { cpu: true, bootloader: true, msr: false },
-  virtioRng: { enabled: true, queueSize: 8, rateLimit: {} },
+  virtioRng: { enabled: true, queueSize: 8, quality: 1024, rateLimit: {} },
   msr: { enabled: true, writes: true },
   vmgenid: { mode: "notify", notifyDelayMs: 50 },
   interrupts: { perSecond: 1000 },

@@ -163,6 +163,15 @@ const guestSettings = {
             description: "8 like QEMU, 256 like Firecracker (a power of two)",
           }),
         ),
+        quality: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            maximum: 1024,
+            default: 1024,
+            description:
+              "hw_random quality (bits credited per 1024 bits read): 1024 in 6.x (default_quality), 1000 for kernels up to 5.17 (virtio-rng's .quality)",
+          }),
+        ),
         rateLimit: Type.Optional(RateLimitSchema),
       },
       { additionalProperties: false },

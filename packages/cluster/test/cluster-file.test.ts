@@ -71,6 +71,17 @@ hypervisors:
     expect(b!.cpus).toBe(1);
   });
 
+  it("gives virtio-rng the 6.x hw_random quality unless told to model an older kernel", () => {
+    const spec = parseClusterText(
+      "hypervisors: [{ id: hv, guests: [{ id: a }, { id: b, virtioRng: { quality: 1000 } }] }]",
+      "c.yaml",
+    );
+    expect(spec.hypervisors[0]!.guests.map((g) => g.virtioRng.quality)).toEqual([1024, 1000]);
+    expect(
+      refusal("hypervisors: [{ id: hv, guests: [{ id: a, virtioRng: { quality: 2000 } }] }]").path,
+    ).toBe("/hypervisors/0/guests/0/virtioRng/quality");
+  });
+
   it("expects a panic from a CoCo guest whose RDRAND fails, but not from a stuck one", () => {
     const spec = parseClusterText(
       `hypervisors:

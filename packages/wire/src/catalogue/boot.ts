@@ -61,6 +61,8 @@ export const DeviceConfig = Obj({
     present: Type.Boolean(),
     /** QEMU uses 8, Firecracker 256. */
     queueSize: QueueSize,
+    /** hw_random quality the guest uses for this device (1024 in 6.x, 1000 up to 5.17). */
+    quality: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     rateLimit: Type.Optional(
       Obj({ bytes: Type.Optional(TokenBucket), ops: Type.Optional(TokenBucket) }),
     ),
