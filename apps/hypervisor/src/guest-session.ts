@@ -194,7 +194,7 @@ export class GuestSession {
 
   private flushUsed(): void {
     const link = this.link;
-    if (!link || link.state !== "open") {
+    if (link?.state !== "open") {
       this.usedBacklog.length = 0;
       return;
     }
