@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { randomBytes } from "node:crypto";
+import type { GuestSpec } from "@vmrng/cluster";
 import { exitWithParent, GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
 import { DEFAULT_ZERO_PAGE_ADDR } from "@vmrng/devices";
 import {
+  type BootParams,
   connectLink,
   type ErrnoName,
   type Event,
@@ -18,6 +20,7 @@ import {
 } from "./kernel/index.js";
 import { toOpenData } from "./open-data.js";
 import { specFromBoot } from "./spec-from-boot.js";
+import { decodeState, encodeState } from "./state-codec.js";
 
 /**
  * One guest VM: a thin process around the emulated kernel. It takes its boot image and
@@ -99,64 +102,98 @@ function sendEvent(e: GuestEvent): void {
   }
 }
 
-hv.handle("boot.params", (msg, l) => {
-  if (kernel) throw new WireError("E_CONFLICT", `guest ${id} already booted`);
-  link = l;
-  const spec = specFromBoot(id, l.peer.node, msg);
-  const rate = msg.clockRate;
+/** What a saved guest carries besides its kernel: the platform it was booted with. */
+type Platform = Omit<BootParams, "t" | "id" | "bootParams" | "setupData">;
+const GUEST_STATE_FORMAT = "vmrng-guest-process/1";
+let platform: Platform | null = null;
+let hadSeed = false;
+
+/**
+ * Builds the kernel around `l` (the hypervisor link): a cold boot from `boot`, or a restore
+ * of `restore.snapshot` whose virtual clock continues from `restore.vtimeMs`.
+ */
+function makeKernel(
+  l: Link,
+  p: Platform,
+  spec: GuestSpec,
+  start: { boot: BootParams } | { restore: unknown; vtimeMs: number; vmclockPage?: Uint8Array },
+): GuestKernel {
+  const rate = p.clockRate;
   // Virtual time starts at the kernel's first clock read in boot(), after the loader's image
   // is in memory: early boot prints [    0.000000] as on real hardware, however long this
-  // process took to get there.
-  let armed = false;
+  // process took to get there. A restored kernel continues from the snapshot's time.
+  const base = "boot" in start ? 0 : start.vtimeMs;
+  let armed = !("boot" in start);
   let t0: number | null = null;
   const clock = {
     now: (): number => {
-      if (!armed) return 0;
+      if (!armed) return base;
       t0 ??= performance.now();
-      return (performance.now() - t0) * rate;
+      return base + (performance.now() - t0) * rate;
     },
   };
   let timer: NodeJS.Timeout | undefined;
-  const k = new GuestKernel({
+  const options = {
     spec,
     clock,
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    randomBytes: (n: number) => new Uint8Array(randomBytes(n)),
     virtioRngQuality: spec.virtioRng.quality,
     // Real nanoseconds: genuine timing jitter, so identical starved guests still diverge.
     tsc: () => process.hrtime.bigint(),
-    boot: {
-      image: {
-        zeroPageAddr: DEFAULT_ZERO_PAGE_ADDR,
-        regions: [
-          { addr: DEFAULT_ZERO_PAGE_ADDR, bytes: msg.bootParams },
-          ...msg.setupData.map((n) => ({ addr: n.gpa, bytes: n.data })),
-        ],
-      },
-    },
     transport: {
-      virtioPost: (d) => l.send({ t: "virtio.avail", desc: d.id, len: d.len }),
-      cpuid: async (leaf, subleaf) => {
+      virtioPost: (d: { id: number; len: number }) =>
+        l.send({ t: "virtio.avail", desc: d.id, len: d.len }),
+      cpuid: async (leaf: number, subleaf: number) => {
         const r = await l.request({ t: "msr.cpuid", leaf, subleaf });
         return { eax: r.eax, ebx: r.ebx, ecx: r.ecx, edx: r.edx };
       },
-      rdmsr: async (index) => {
+      rdmsr: async (index: number) => {
         const r = await l.request({ t: "msr.rdmsr", index });
-        return r.t === "msr.value" ? { kind: "ok", value: r.value } : { kind: "gp", index };
+        return r.t === "msr.value"
+          ? { kind: "ok" as const, value: r.value }
+          : { kind: "gp" as const, index };
       },
-      wrmsr: async (index, value) => {
+      wrmsr: async (index: number, value: bigint) => {
         const r = await l.request({ t: "msr.wrmsr", index, value });
-        return r.t === "msr.written" ? { kind: "ok", value: 0n } : { kind: "gp", index };
+        return r.t === "msr.written"
+          ? { kind: "ok" as const, value: 0n }
+          : { kind: "gp" as const, index };
       },
       readVmgenid: async () => (await l.request({ t: "vmgenid.read" })).vmgenid,
     },
-    onWakeChanged: (at) => {
+    onWakeChanged: (at: number | null) => {
       clearTimeout(timer);
       if (at === null) return;
       const wallMs = Math.max(MIN_TIMER_MS, (at - clock.now()) / rate);
       timer = setTimeout(() => k.poll(), wallMs);
     },
-  });
-  kernel = k;
+  };
+  let k: GuestKernel;
+  if ("boot" in start) {
+    const msg = start.boot;
+    k = new GuestKernel({
+      ...options,
+      boot: {
+        image: {
+          zeroPageAddr: DEFAULT_ZERO_PAGE_ADDR,
+          regions: [
+            { addr: DEFAULT_ZERO_PAGE_ADDR, bytes: msg.bootParams },
+            ...msg.setupData.map((n) => ({ addr: n.gpa, bytes: n.data })),
+          ],
+        },
+        ...(msg.devices.vmgenid.vmclockPage
+          ? { vmclockPage: msg.devices.vmgenid.vmclockPage }
+          : {}),
+      },
+    });
+  } else {
+    // Log lines and events of the restore itself go out through the listener below.
+    k = GuestKernel.restore(
+      start.restore,
+      options,
+      start.vmclockPage ? { vmclockPage: start.vmclockPage } : {},
+    );
+  }
   k.onEvent((e) => {
     if (e.kind === "log") {
       const last = k.logLines().at(-1);
@@ -164,6 +201,17 @@ hv.handle("boot.params", (msg, l) => {
     } else sendEvent(e);
   });
   armed = true;
+  return k;
+}
+
+hv.handle("boot.params", (msg, l) => {
+  if (kernel) throw new WireError("E_CONFLICT", `guest ${id} already booted`);
+  link = l;
+  const { t: _t, id: _id, bootParams: _bp, setupData: _sd, ...p } = msg;
+  platform = p;
+  hadSeed = msg.setupData.length > 0;
+  const k = makeKernel(l, p, specFromBoot(id, l.peer.node, msg), { boot: msg });
+  kernel = k;
   void k.boot().then(async (result) => {
     if (result.kind === "panic") {
       // Let the panic lines and event reach the hypervisor, then stop like a halted CPU.
@@ -171,6 +219,60 @@ hv.handle("boot.params", (msg, l) => {
       setTimeout(() => process.exit(GUEST_PANIC_EXIT_CODE), 50);
     }
   });
+  return undefined;
+});
+
+/** Snapshot: the kernel's complete state (serialize() runs in one turn: the guest is paused). */
+hv.handle("guest.save", () => {
+  const k = needKernel();
+  if (!platform) throw new WireError("E_CONFLICT", `guest ${id} has no platform to save`);
+  let kernelState: unknown;
+  try {
+    kernelState = k.serialize();
+  } catch (err) {
+    throw new WireError("E_CONFLICT", `guest ${id}: ${(err as Error).message}`);
+  }
+  const vtimeMs = (kernelState as { takenAtMs: number }).takenAtMs;
+  const state = encodeState({
+    format: GUEST_STATE_FORMAT,
+    platform,
+    hadSeed,
+    kernel: kernelState,
+  });
+  return { t: "guest.state", state, vtimeMs };
+});
+
+/** Restore or clone: resume a saved kernel instead of booting. */
+hv.handle("guest.load", (msg, l) => {
+  if (kernel) throw new WireError("E_CONFLICT", `guest ${id} is already running`);
+  const saved = decodeState(msg.state) as {
+    format?: unknown;
+    platform?: Platform;
+    hadSeed?: boolean;
+    kernel?: unknown;
+  };
+  if (saved?.format !== GUEST_STATE_FORMAT || !saved.platform || !saved.kernel) {
+    throw new WireError("E_INVALID", `guest state format must be ${GUEST_STATE_FORMAT}`);
+  }
+  link = l;
+  platform = saved.platform;
+  hadSeed = saved.hadSeed === true;
+  const spec = specFromBoot(id, l.peer.node, {
+    ...saved.platform,
+    t: "boot.params",
+    id: 0,
+    bootParams: new Uint8Array(0),
+    setupData: hadSeed ? [{ gpa: 0n, data: new Uint8Array(0) }] : [],
+  });
+  try {
+    kernel = makeKernel(l, saved.platform, spec, {
+      restore: saved.kernel,
+      vtimeMs: msg.vtimeMs,
+      ...(msg.vmclockPage ? { vmclockPage: msg.vmclockPage } : {}),
+    });
+  } catch (err) {
+    throw new WireError("E_INVALID", `guest ${id}: cannot restore: ${(err as Error).message}`);
+  }
   return undefined;
 });
 

@@ -103,7 +103,9 @@ server.handle("status.get", async (msg) => {
     });
   }
   for (const hv of spec.hypervisors) {
-    const members = [hv.id, ...hv.guests.map((g) => g.id)].filter((n) => !want || want.has(n));
+    // The spec's guests plus any VM started since from a snapshot (clones).
+    const guests = [...nodes.nodes.values()].filter((n) => n.parent === hv.id).map((n) => n.id);
+    const members = [hv.id, ...guests].filter((n) => !want || want.has(n));
     if (members.length === 0) continue;
     const link = nodes.hvLinks.get(hv.id);
     if (link) {
@@ -178,6 +180,34 @@ for (const t of [
     (msg: { vm: string }) => relay(targetLink(msg.vm), { t, vm: msg.vm } as never) as never,
   );
 }
+
+// ---- snapshots: the VM's hypervisor saves, restores and clones -----------------------------
+server.handle("snap.save", (msg) => {
+  const { id: _id, ...body } = msg;
+  return relay(targetLink(msg.vm), body, 30_000);
+});
+server.handle("snap.restore", (msg) => {
+  const { id: _id, ...body } = msg;
+  return relay(targetLink(msg.vm), body, 30_000);
+});
+server.handle("snap.clone", async (msg) => {
+  const { id: _id, ...body } = msg;
+  if (nodes.nodes.has(msg.clone)) {
+    throw new WireError("E_CONFLICT", `a node "${msg.clone}" already exists`);
+  }
+  const link = targetLink(msg.vm);
+  const parent = nodes.nodes.get(msg.vm)?.parent;
+  // The clone lives under its parent's hypervisor: known before it starts, so its state
+  // events (and pid, for state.json) are recorded.
+  if (parent)
+    nodes.nodes.set(msg.clone, { id: msg.clone, role: "guest", parent, state: "starting" });
+  try {
+    return await relay(link, body, 30_000);
+  } catch (err) {
+    if (nodes.nodes.get(msg.clone)?.pid === undefined) nodes.nodes.delete(msg.clone);
+    throw err;
+  }
+});
 
 let stopping: Promise<void> | null = null;
 server.handle("cluster.down", async (msg) => {

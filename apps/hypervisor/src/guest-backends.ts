@@ -33,6 +33,13 @@ export interface GuestBackendsOptions {
   msrHost: RngMsrHost;
   /** For seed policy `replayed`: the seed to hand out again (the first boot's). */
   replaySeed?: Uint8Array;
+  /**
+   * Restore or clone: the device memory of the snapshot. The vmgenid device starts from the
+   * saved id and writes a new one, the VMClock counter starts from the saved value and is
+   * bumped, both before the guest resumes (QEMU vmgenid_update_guest at load; VMClock's
+   * vm_generation_counter is updated before the vCPUs run again).
+   */
+  resumeFrom?: { vmgenidId: Uint8Array | null; generationCounter: bigint | null };
 }
 
 /**
@@ -65,8 +72,19 @@ export class GuestBackends {
       : null;
     this.msr = spec.msr.enabled ? o.msrHost.attach(spec.id) : null;
     const bytes = (n: number): Uint8Array => entropy.generate(n);
-    this.vmgenid = spec.vmgenid.mode === "off" ? null : new VmGenIdDevice(bytes, clock);
-    this.vmclock = spec.vmgenid.mode === "counter" ? new VmClockDevice(clock) : null;
+    const from = o.resumeFrom;
+    this.vmgenid =
+      spec.vmgenid.mode === "off"
+        ? null
+        : new VmGenIdDevice(bytes, clock, from?.vmgenidId ?? undefined);
+    this.vmclock =
+      spec.vmgenid.mode === "counter"
+        ? new VmClockDevice(clock, from?.generationCounter ?? 1n)
+        : null;
+    if (from) {
+      this.vmgenid?.newGeneration();
+      this.vmclock?.bump();
+    }
   }
 
   /** Builds the zero page and setup_data list the loader hands to this boot. */

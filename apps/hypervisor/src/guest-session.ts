@@ -4,6 +4,7 @@ import type { Clock } from "@vmrng/crng";
 import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
 import type { BootParams, Link } from "@vmrng/wire";
 import { type BootPayload, GuestBackends } from "./guest-backends.js";
+import type { VmSnapshot } from "./snapshot-file.js";
 
 export type GuestPhase =
   | "stopped"
@@ -49,10 +50,18 @@ export class GuestSession {
   private readonly usedBacklog: { id: number; bytes: Uint8Array }[] = [];
   private drainWait: Promise<void> | null = null;
   private stopping = false;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  /** Resolves once the guest runs (booted or resumed); rejects if it dies first. */
+  private runningWaiters: { ok: () => void; fail: (e: Error) => void }[] = [];
 
+  /**
+   * `from`: start this VM from a snapshot (restore or clone) instead of a cold boot: its
+   * first start sends `guest.load` with the saved state, later restarts boot normally.
+   */
   constructor(
     readonly spec: GuestSpec,
     private readonly deps: GuestSessionDeps,
+    private from: VmSnapshot | null = null,
   ) {
     this.backends = this.freshBackends();
   }
@@ -68,11 +77,32 @@ export class GuestSession {
       entropy: this.deps.entropy,
       msrHost: this.deps.msrHost,
       ...(this.replaySeed ? { replaySeed: this.replaySeed } : {}),
+      ...(this.from
+        ? {
+            resumeFrom: {
+              vmgenidId: this.from.vmgenidId,
+              generationCounter: this.from.generationCounter,
+            },
+          }
+        : {}),
     });
+  }
+
+  /** Waits until the guest is running (a boot accepted, or a saved state resumed). */
+  whenRunning(): Promise<void> {
+    if (this.phase === "running") return Promise.resolve();
+    return new Promise((ok, fail) => this.runningWaiters.push({ ok, fail }));
   }
 
   private setPhase(phase: GuestPhase, data: Record<string, unknown> = {}): void {
     this.phase = phase;
+    if (phase === "running" || phase === "crashed" || phase === "panicked" || phase === "stopped") {
+      const waiters = this.runningWaiters.splice(0);
+      for (const w of waiters) {
+        if (phase === "running") w.ok();
+        else w.fail(new Error(`${this.id} is ${phase}`));
+      }
+    }
     const level = phase === "crashed" || phase === "panicked" ? "error" : "info";
     this.deps.emit("vm.state", level, `${this.id}: ${phase}`, {
       state: phase,
@@ -109,6 +139,10 @@ export class GuestSession {
     link.on("close", () => {
       if (this.link === link) this.detachLink();
     });
+    if (this.from) {
+      await this.resumeSaved(link, this.from);
+      return;
+    }
     const boot = this.backends.buildBoot();
     if (this.spec.seed !== "replayed" || !this.replaySeed)
       this.replaySeed ??= boot.seed ?? undefined;
@@ -123,6 +157,48 @@ export class GuestSession {
     );
     await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
     if (this.phase === "starting") this.setPhase("running");
+  }
+
+  /**
+   * Restore/clone: the devices already hold the new generation (GuestBackends.resumeFrom), so
+   * the guest resumes from the saved state with the bumped VMClock page; the ACPI Notify(0x80)
+   * for the new vmgenid follows after vmgenid.notifyDelayMs, and the guest runs meanwhile:
+   * that is the real duplicate-output window (QEMU raises the notify after the VM runs again).
+   */
+  private async resumeSaved(link: Link, snap: VmSnapshot): Promise<void> {
+    const page = this.backends.vmclock?.page();
+    this.deps.emit("vm.restore", "info", `${this.id}: resuming from a snapshot of ${snap.vm}`, {
+      from: snap.vm,
+      vtimeMs: snap.vtimeMs,
+      ...(this.backends.vmgenid
+        ? { vmgenid: Buffer.from(this.backends.vmgenid.id).toString("hex") }
+        : {}),
+      ...(this.backends.vmclock ? { counter: this.backends.vmclock.generationCounter } : {}),
+    });
+    await link.request(
+      {
+        t: "guest.load",
+        state: snap.state,
+        vtimeMs: snap.vtimeMs,
+        ...(page ? { vmclockPage: page } : {}),
+      },
+      { timeoutMs: 10_000 },
+    );
+    // Later restarts of this VM are cold boots.
+    this.from = null;
+    if (this.phase === "starting") this.setPhase("running");
+    if (this.backends.vmgenid) {
+      clearTimeout(this.notifyTimer);
+      this.notifyTimer = setTimeout(() => {
+        if (this.link !== link) return;
+        try {
+          link.send({ t: "vmgenid.notify", event: 0x80 });
+          this.deps.emit("vmgenid.notify", "info", `${this.id}: ACPI Notify(VGEN, 0x80)`);
+        } catch {
+          // the guest went away before its notify
+        }
+      }, this.spec.vmgenid.notifyDelayMs);
+    }
   }
 
   private bootParams(boot: BootPayload): Omit<BootParams, "id"> {
@@ -150,7 +226,10 @@ export class GuestSession {
           index: this.backends.msr?.msrIndex ?? 0,
           writable: s.msr.writes,
         },
-        vmgenid: { mode: s.vmgenid.mode },
+        vmgenid: {
+          mode: s.vmgenid.mode,
+          ...(this.backends.vmclock ? { vmclockPage: this.backends.vmclock.page() } : {}),
+        },
       },
       clockRate: s.clockRate,
       irqRate: s.interrupts.perSecond,
@@ -268,6 +347,7 @@ export class GuestSession {
 
   private detachLink(): void {
     clearTimeout(this.wake);
+    clearTimeout(this.notifyTimer);
     this.usedBacklog.length = 0;
     this.link = null;
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import {
   exitWithParent,
   GUEST_PANIC_EXIT_CODE,
+  type GuestSpec,
   loadResolvedSpec,
   RunDir,
   spawnNode,
@@ -20,6 +21,8 @@ import {
 import { findGuestBinary } from "./guest-binary.js";
 import { GuestSession } from "./guest-session.js";
 import { HostEntropy } from "./host-entropy.js";
+import { registerSnapshotCommands } from "./snapshot-commands.js";
+import type { VmSnapshot } from "./snapshot-file.js";
 
 /**
  * The VMM: serves each guest's devices from its own DRBG (reseeded by the host), builds the boot
@@ -91,10 +94,11 @@ const msrHost = new RngMsrHost({ clock, randomBytes: (n) => entropy.generate(n) 
 const tokens = new TokenRegistry();
 const server = await createLinkServer({ role: "hypervisor", node: id, tokens });
 const sessions = new Map<string, GuestSession>();
-for (const g of mine.guests) {
-  sessions.set(
-    g.id,
-    new GuestSession(g, {
+/** One guest VM: booted from the cluster file, or (restore, clone) started from a snapshot. */
+function addSession(g: GuestSpec, from: VmSnapshot | null = null): GuestSession {
+  const s = new GuestSession(
+    g,
+    {
       clock,
       entropy,
       msrHost,
@@ -111,9 +115,13 @@ for (const g of mine.guests) {
             VMRNG_NODE_ID: gs.id,
           },
         }),
-    }),
+    },
+    from,
   );
+  sessions.set(g.id, s);
+  return s;
 }
+for (const g of mine.guests) addSession(g);
 
 function session(node: string): GuestSession {
   const s = sessions.get(node);
@@ -271,6 +279,18 @@ for (const [t, act] of Object.entries(LIFECYCLE) as [
     return vmState(s);
   });
 }
+
+registerSnapshotCommands(host, {
+  hypervisor: id,
+  snapshotDir: runDir.snapshotDir,
+  sessions,
+  session,
+  addSession: (g, from) => {
+    const s = addSession(g, from);
+    s.start();
+    return s;
+  },
+});
 
 if (guestBinary.reason) {
   emit(

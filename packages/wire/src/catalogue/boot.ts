@@ -70,7 +70,11 @@ export const DeviceConfig = Obj({
   /** CommonHV RNG MSR: advertised through CPUID 0x4F000002/3, `index` is the MSR number. */
   msr: Obj({ present: Type.Boolean(), index: U32, writable: Type.Boolean() }),
   /** off; notify = ACPI vmgenid with Notify(0x80); counter = also a polled generation counter. */
-  vmgenid: Obj({ mode: Enum(["off", "notify", "counter"]) }),
+  vmgenid: Obj({
+    mode: Enum(["off", "notify", "counter"]),
+    /** mode counter: the VMClock page (struct vmclock_abi) the guest maps at boot. */
+    vmclockPage: Type.Optional(Bytes(4096, 112)),
+  }),
 });
 export type DeviceConfig = Static<typeof DeviceConfig>;
 

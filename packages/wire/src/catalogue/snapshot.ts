@@ -85,5 +85,10 @@ export const GuestLoad = Obj({
   id: ReqId,
   state: Bytes(GUEST_STATE_MAX, 1),
   vtimeMs: Millis,
+  /**
+   * mode counter: the VMClock page as the hypervisor rewrote it before this resume (a bumped
+   * vm_generation_counter), so the guest sees the new generation before its first output.
+   */
+  vmclockPage: Type.Optional(Bytes(4096, 112)),
 });
 export type GuestLoad = Static<typeof GuestLoad>;
