@@ -7,7 +7,9 @@ import { parseArgs } from "node:util";
 import { exitWithParent, loadResolvedSpec, RunDir, spawnNode, stopChild } from "@vmrng/cluster";
 import { createLinkServer, type Event, relay, TokenRegistry, WireError } from "@vmrng/wire";
 import { ClusterNodes } from "./cluster-nodes.js";
+import { type EgdLog, egdChannel, startHostEgd } from "./egd/index.js";
 import { History } from "./history.js";
+import { HostLog } from "./host-log.js";
 import { Subscriptions } from "./subscriptions.js";
 
 /**
@@ -29,21 +31,44 @@ const subs = new Subscriptions();
 const tokens = new TokenRegistry();
 runDir.writeAdminToken(tokens.issue({ role: "client", node: "cli" }));
 
-const server = await createLinkServer({ role: "host", node: "host", tokens });
-const nodes = new ClusterNodes(spec, runDir, {
-  format: 1,
-  cluster: spec.name,
-  hostPid: process.pid,
-  controlUrl: server.url,
-  startedAt: new Date(startedAt).toISOString(),
-});
-nodes.persistNow();
+const hostLog = new HostLog(runDir.logFile("host"));
 
 /** Every event goes to the history and to matching subscribers. */
 function record(ev: Omit<Event, "t" | "sub">): void {
   history.append({ at: new Date().toISOString(), ...ev });
   subs.publish(ev);
 }
+
+// The EGD server for real VMs (QEMU rng-egd), when the cluster file enables it. It must listen
+// before state.json is written: `vmrng up` and the tests read egdPort from there.
+const egdLog: EgdLog = (level, message) => {
+  hostLog.write(level, `egd: ${message}`);
+  record({ node: "host", vtimeMs: Date.now() - startedAt, kind: "egd", level, message });
+};
+const egd = spec.host.egd.enabled
+  ? await startHostEgd(spec.host.egd, runDir, egdLog).catch((err: Error) => {
+      hostLog.write("error", `egd: ${err.message}`);
+      process.stderr.write(`host: cannot start the EGD server: ${err.message}\n`);
+      process.exit(1);
+    })
+  : null;
+if (egd)
+  egdLog(
+    "info",
+    `listening on 127.0.0.1:${egd.port}${egd.socketPath ? ` and ${egd.socketPath}` : ""}`,
+  );
+
+const server = await createLinkServer({ role: "host", node: "host", tokens });
+const nodes = new ClusterNodes(spec, runDir, {
+  format: 1,
+  cluster: spec.name,
+  hostPid: process.pid,
+  controlUrl: server.url,
+  ...(egd ? { egdPort: egd.port } : {}),
+  ...(egd?.socketPath ? { egdSocket: egd.socketPath } : {}),
+  startedAt: new Date(startedAt).toISOString(),
+});
+nodes.persistNow();
 const hostEvent = (kind: string, message: string, data?: Event["data"]): void =>
   record({
     node: "host",
@@ -99,7 +124,8 @@ server.handle("status.get", async (msg) => {
       pid: process.pid,
       state: "running" as const,
       uptimeMs: Date.now() - startedAt,
-      channels: [],
+      channels: egd ? [egdChannel(egd)] : [],
+      ...(egd ? { egd: egd.status() } : {}),
     });
   }
   for (const hv of spec.hypervisors) {
@@ -269,9 +295,11 @@ async function shutdown(graceMs: number, code: number): Promise<void> {
     // Hypervisors stop their guests on SIGTERM, then exit; stopChild forces after the grace.
     await Promise.all([...nodes.hvProcs.values()].map((c) => stopChild(c, graceMs)));
     for (const n of nodes.nodes.values()) if (n.role !== "host") n.state = "stopped";
+    await egd?.close();
     hostEvent("cluster.down", "cluster stopped");
     await server.close();
     history.close();
+    hostLog.close();
     process.exit(code);
   })();
   return stopping;
