@@ -1,0 +1,99 @@
+/**
+ * The guest's /init: a busybox shell script that brings up virtio-rng the way a distribution
+ * initramfs would, then reads /dev/hwrng and reports on the console in lines the host side can
+ * parse: `vmrng-guest: <event> key=value …`.
+ */
+export const GUEST_MARK = "vmrng-guest:";
+
+export interface GuestScriptOptions {
+  /** Module names in load order (dependencies first), stored as /lib/modules/<name>.ko. */
+  modules: readonly string[];
+  /** Bytes each round reads from /dev/hwrng: a multiple of 64 (hw_random's read size on x86). */
+  readBytes: number;
+  rounds: number;
+  /** Wait for a line on the console before the reads, and again before powering off. */
+  handshake: boolean;
+  /** After the reads: power off, or give the console a shell (powering off when it exits). */
+  then: "poweroff" | "shell";
+}
+
+/** rng_buffer_size() on x86: max(32, SMP_CACHE_BYTES) = 64 (drivers/char/hw_random/core.c). */
+export const HWRNG_READ_BYTES = 64;
+
+export function guestInitScript(o: GuestScriptOptions): string {
+  if (!Number.isInteger(o.readBytes) || o.readBytes <= 0 || o.readBytes % HWRNG_READ_BYTES !== 0)
+    throw new RangeError(`readBytes must be a positive multiple of 64 (got ${o.readBytes})`);
+  const count = o.readBytes / HWRNG_READ_BYTES;
+  return `#!/bin/busybox sh
+# vmrng guest init: load virtio-rng, read /dev/hwrng, report on the console.
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s /bin
+export PATH=/bin
+say() { echo "${GUEST_MARK} $*"; }
+# Nanoseconds of CLOCK_MONOTONIC: the first "now at" line of /proc/timer_list.
+now_ns() { grep -m1 '^now at' /proc/timer_list | cut -d' ' -f3; }
+# Used buffers the virtio-rng device returned: one MSI-X interrupt on its "input" queue each
+# (drivers/char/hw_random/virtio-rng.c keeps one 64-byte buffer posted at a time).
+irqs() { awk '/virtio[0-9]+-input/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n; exit }' /proc/interrupts; }
+wait_line() { read -r _reply; }
+
+for m in ${o.modules.join(" ")}; do
+  insmod /lib/modules/$m.ko || say "error insmod=$m"
+done
+say "modules loaded=${o.modules.join(",")}"
+i=0
+while [ ! -e /sys/class/misc/hw_random/rng_current ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+say "hwrng available=$(cat /sys/class/misc/hw_random/rng_available | tr -d ' ' ) current=$(cat /sys/class/misc/hw_random/rng_current)"
+i=0
+until dmesg | grep -q 'random: crng init done'; do
+  [ $i -ge 600 ] && break
+  sleep 0.05; i=$((i + 1))
+done
+dmesg | grep -q 'random: crng init done' && say "crng ready=1" || say "crng ready=0"
+say "ready irqs=$(irqs)"
+${o.handshake ? "wait_line" : ""}
+r=1
+while [ $r -le ${o.rounds} ]; do
+  t0=$(now_ns)
+  dd if=/dev/hwrng of=/tmp/hwrng bs=${HWRNG_READ_BYTES} count=${count} 2>/dev/null
+  t1=$(now_ns)
+  say "read round=$r bytes=$(wc -c < /tmp/hwrng) ns=$((t1 - t0)) sha256=$(sha256sum /tmp/hwrng | cut -d' ' -f1) head=$(head -c 32 /tmp/hwrng | od -An -tx1 | tr -d ' \\n') irqs=$(irqs)"
+  r=$((r + 1))
+done
+${
+  o.then === "shell"
+    ? `say "shell: try cat /sys/class/misc/hw_random/rng_current, dd if=/dev/hwrng bs=64 count=1 | od -An -tx1; exit powers off"
+setsid cttyhack sh
+`
+    : o.handshake
+      ? "wait_line\n"
+      : ""
+}say "bye irqs=$(irqs)"
+poweroff -f
+`;
+}
+
+/** One parsed `vmrng-guest:` line: its event word and key=value fields. */
+export interface GuestEvent {
+  event: string;
+  fields: Record<string, string>;
+}
+
+export function parseGuestLine(line: string): GuestEvent | undefined {
+  const at = line.indexOf(GUEST_MARK);
+  if (at < 0) return undefined;
+  const words = line
+    .slice(at + GUEST_MARK.length)
+    .trim()
+    .split(/\s+/);
+  const event = words.shift();
+  if (!event) return undefined;
+  const fields: Record<string, string> = {};
+  for (const w of words) {
+    const eq = w.indexOf("=");
+    if (eq > 0) fields[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return { event, fields };
+}
