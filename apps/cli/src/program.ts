@@ -6,6 +6,7 @@ import { registerGetrandom } from "./commands/getrandom.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRestart } from "./commands/restart.js";
 import { registerSchema } from "./commands/schema.js";
+import { registerSnapshot } from "./commands/snapshot.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { ExitCode } from "./exit-codes.js";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerDown(program);
   registerRestart(program);
   registerGetrandom(program);
+  registerSnapshot(program);
   registerDump(program);
   registerSchema(program);
   return program;

@@ -34,3 +34,17 @@ export function linesArg(value: string): number {
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
+
+/** A node or snapshot id: the wire's NodeId rule (it also names files in the run directory). */
+export function nodeIdArg(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value))
+    throw new InvalidArgumentError("expected an id of letters, digits, '.', '_' or '-' (max 63)");
+  return value;
+}
+
+export function cloneCountArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError("expected a clone count from 1 to 1000");
+  return n;
+}

@@ -243,6 +243,41 @@ export class ControlClient {
     return this.#vm({ t: "vm.kill", vm }, 10_000);
   }
 
+  /** Snapshots guest `vm` into the run directory's snapshots/ (named `snapshot`, or one picked). */
+  async snapshot(
+    vm: string,
+    snapshot?: string,
+  ): Promise<{ snapshot: string; size: bigint; vtimeMs: number }> {
+    const r = await this.#link.request(
+      { t: "snap.save", vm, ...(snapshot === undefined ? {} : { snapshot }) },
+      { timeoutMs: 30_000 },
+    );
+    return { snapshot: r.snapshot, size: r.size, vtimeMs: r.vtimeMs };
+  }
+
+  /** Starts VM `clone` from a snapshot of `vm` (taken now when `snapshot` is absent). */
+  async clone(
+    vm: string,
+    clone: string,
+    snapshot?: string,
+  ): Promise<{ vm: string; from: string; snapshot: string }> {
+    const r = await this.#link.request(
+      { t: "snap.clone", vm, clone, ...(snapshot === undefined ? {} : { snapshot }) },
+      { timeoutMs: 30_000 },
+    );
+    return { vm: r.vm, from: r.from, snapshot: r.snapshot };
+  }
+
+  /** Replaces guest `vm`'s running state with snapshot `snapshot` (a new vmgenid generation). */
+  async restoreSnapshot(vm: string, snapshot: string): Promise<VmStateReply> {
+    const {
+      t: _t,
+      re: _re,
+      ...state
+    } = await this.#link.request({ t: "snap.restore", vm, snapshot }, { timeoutMs: 30_000 });
+    return state;
+  }
+
   async #vm(
     body:
       | { t: "vm.restart"; vm: string }
