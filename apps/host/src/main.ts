@@ -200,6 +200,7 @@ for (const t of [
   "vm.kill",
   "vm.pause",
   "vm.resume",
+  "vm.kexec",
 ] as const) {
   server.handle(
     t,

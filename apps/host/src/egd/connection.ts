@@ -70,6 +70,15 @@ export class EgdConnection {
     });
   }
 
+  /** What this client holds in host memory: received-unparsed and written-unsent bytes. */
+  backlog(): { client: string; unparsed: number; unsent: number } {
+    return {
+      client: this.label,
+      unparsed: this.session.bufferedBytes,
+      unsent: this.socket.writableLength,
+    };
+  }
+
   /** Ends the connection now (host shutdown). */
   destroy(): void {
     this.closing = true;

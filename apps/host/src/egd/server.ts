@@ -84,6 +84,11 @@ export class EgdServer {
     });
   }
 
+  /** Per client, the bytes it holds in host memory (bounded; see EgdConnection). */
+  backlog(): { client: string; unparsed: number; unsent: number }[] {
+    return [...this.connections].map((c) => c.backlog());
+  }
+
   /** Stops listening and closes every client. */
   async close(): Promise<void> {
     for (const c of this.connections) c.destroy();

@@ -135,13 +135,19 @@ export class EgdSession {
 
   /**
    * 0x00 answers what the client could read now without waiting: everything (U32 max) without
-   * a bytes bucket, else the bucket's tokens as bits (0 while the limiter's timer is armed).
+   * a bytes bucket, else the tokens the bucket would grant now (refill included), as bits.
    */
   private levelBits(): number {
-    const l = this.o.limiter;
-    if (l.isBlocked()) return 0;
-    const b = l.bytesBucket;
+    const b = this.o.limiter.bytesBucket;
     if (b === null) return 0xffff_ffff;
-    return (b.budget + b.oneTimeBurst) * 8;
+    // The largest request that would not wait: msUntil() is 0 up to it and > 0 above it.
+    let lo = 0;
+    let hi = b.oneTimeBurst + b.capacity;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (b.msUntil(mid) === 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo * 8;
   }
 }
