@@ -86,6 +86,7 @@ describe("status --json document", () => {
           crng: null,
           bootTarget: null,
           channels: [],
+          egd: null,
         },
         {
           id: "hv1",
@@ -97,6 +98,7 @@ describe("status --json document", () => {
           crng: null,
           bootTarget: null,
           channels: [],
+          egd: null,
         },
         {
           id: "g1",
@@ -117,6 +119,7 @@ describe("status --json document", () => {
             { channel: "setup_data", requests: "1", bytes: "32", errors: "0" },
             { channel: "virtio-rng", requests: "3", bytes: "9007199254740993", errors: "1" },
           ],
+          egd: null,
         },
         {
           id: "coco",
@@ -134,6 +137,7 @@ describe("status --json document", () => {
           },
           bootTarget: { expect: "panic", state: "reached", reason: "panicked as expected" },
           channels: [],
+          egd: null,
         },
       ],
     });
@@ -157,6 +161,81 @@ describe("status --json document", () => {
       /guest@hv1\s+102\s+running\s+4\.80s\s+READY\s+256\s+18446744073709551614\s+0\.25ms\s+-\s+ready ✓/,
     );
     expect(g1).toContain("setup_data:32 virtio-rng:9007199254740993");
+  });
+});
+
+describe("status: the host's EGD server", () => {
+  const host: NodeStatus = {
+    node: "host",
+    role: "host",
+    pid: 100,
+    state: "running",
+    uptimeMs: 5000,
+    channels: [{ channel: "egd", requests: 40n, bytes: 2560n, errors: 1n }],
+    egd: {
+      port: 40123,
+      socketPath: "/runs/lab/egd.sock",
+      connections: 3n,
+      dropped: 1n,
+      requests: 40n,
+      bytes: 2560n,
+      mixedBytes: 16n,
+      clients: [
+        {
+          client: "tcp 127.0.0.1:51234",
+          connectedMs: 4200,
+          requests: 39n,
+          bytes: 2496n,
+          mixedBytes: 0n,
+          throttled: 2n,
+        },
+      ],
+    },
+  };
+
+  it("puts the server, its totals and each client on the host node, counters as strings", () => {
+    const doc = statusDocument("/r", { ...state, egdPort: 40123 }, spec, [host, nodes[1]!]);
+    expect(doc.nodes[0]!.channels).toEqual([
+      { channel: "egd", requests: "40", bytes: "2560", errors: "1" },
+    ]);
+    expect(doc.nodes[0]!.egd).toEqual({
+      port: 40123,
+      socketPath: "/runs/lab/egd.sock",
+      connections: "3",
+      dropped: "1",
+      requests: "40",
+      bytes: "2560",
+      mixedBytes: "16",
+      clients: [
+        {
+          client: "tcp 127.0.0.1:51234",
+          connectedMs: 4200,
+          requests: "39",
+          bytes: "2496",
+          mixedBytes: "0",
+          throttled: "2",
+        },
+      ],
+    });
+    expect(doc.nodes[1]!.egd).toBeNull();
+  });
+
+  it("adds an EGD summary and a row per client under the node table", () => {
+    const lines = statusTable(statusDocument("/r", state, spec, [host]), makeStyler(false));
+    const at = lines.findIndex((l) => l.startsWith("EGD "));
+    expect(lines[at]).toBe(
+      "EGD on 127.0.0.1:40123 and /runs/lab/egd.sock: 2560 bytes served in 40 requests to 3 connections (1 dropped), 16 bytes mixed in (uncredited)",
+    );
+    expect(lines[at + 1]).toMatch(
+      /^ {2}CLIENT\s+CONNECTED\s+REQUESTS\s+BYTES\s+MIXED\s+THROTTLED$/,
+    );
+    expect(lines[at + 2]).toMatch(/^ {2}tcp 127\.0\.0\.1:51234\s+4\.20s\s+39\s+2496\s+0\s+2$/);
+    const idle = { ...host, egd: { ...host.egd!, clients: [] } };
+    const quiet = statusTable(statusDocument("/r", state, spec, [idle]), makeStyler(false));
+    expect(quiet.at(-1)).toBe("  no client connected");
+    expect(
+      statusTable(statusDocument("/r", state, spec, nodes), makeStyler(false)),
+    ).not.toContainEqual(expect.stringMatching(/^EGD/));
   });
 });
 

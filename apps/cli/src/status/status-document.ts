@@ -38,6 +38,48 @@ export interface StatusNode {
   bootTarget: { expect: GuestSpec["expect"]; state: TargetState; reason: string } | null;
   /** Bytes received (and requests, errors) per entropy channel since the node started. */
   channels: { channel: string; requests: string; bytes: string; errors: string }[];
+  /** The host only, when its EGD server runs: where it listens, totals, connected clients. */
+  egd: StatusEgd | null;
+}
+
+/** `host.egd` in status: u64 counters as decimal strings, like every other counter. */
+export interface StatusEgd {
+  port: number;
+  socketPath: string | null;
+  connections: string;
+  dropped: string;
+  requests: string;
+  bytes: string;
+  mixedBytes: string;
+  clients: {
+    client: string;
+    connectedMs: number;
+    requests: string;
+    bytes: string;
+    mixedBytes: string;
+    throttled: string;
+  }[];
+}
+
+function egdOf(egd: NodeStatus["egd"]): StatusEgd | null {
+  if (egd === undefined) return null;
+  return {
+    port: egd.port,
+    socketPath: egd.socketPath ?? null,
+    connections: egd.connections.toString(),
+    dropped: egd.dropped.toString(),
+    requests: egd.requests.toString(),
+    bytes: egd.bytes.toString(),
+    mixedBytes: egd.mixedBytes.toString(),
+    clients: egd.clients.map((c) => ({
+      client: c.client,
+      connectedMs: c.connectedMs,
+      requests: c.requests.toString(),
+      bytes: c.bytes.toString(),
+      mixedBytes: c.mixedBytes.toString(),
+      throttled: c.throttled.toString(),
+    })),
+  };
 }
 
 /** The input that made the guest's CRNG READY, once the status reports it. */
@@ -88,6 +130,7 @@ export function statusDocument(
           bytes: c.bytes.toString(),
           errors: c.errors.toString(),
         })),
+        egd: egdOf(n.egd),
       };
     }),
   };

@@ -57,5 +57,31 @@ export function statusTable(doc: StatusDocument, s: Styler): string[] {
     targetCell(n, s),
     channelsCell(n),
   ]);
-  return renderTable(headers, rows);
+  return [...renderTable(headers, rows), ...egdLines(doc, s)];
+}
+
+/** The host's EGD server, when it runs: a summary line, then one row per connected client. */
+export function egdLines(doc: StatusDocument, s: Styler): string[] {
+  const egd = doc.nodes.find((n) => n.egd !== null)?.egd;
+  if (!egd) return [];
+  const where = `127.0.0.1:${egd.port}${egd.socketPath ? ` and ${egd.socketPath}` : ""}`;
+  const plural = (n: string, one: string) => `${n} ${one}${n === "1" ? "" : "s"}`;
+  const summary =
+    `${s("bold", "EGD")} on ${where}: ${plural(egd.bytes, "byte")} served in ` +
+    `${plural(egd.requests, "request")} to ${plural(egd.connections, "connection")}` +
+    (egd.dropped !== "0" ? s("red", ` (${egd.dropped} dropped)`) : "") +
+    (egd.mixedBytes !== "0" ? `, ${egd.mixedBytes} bytes mixed in (uncredited)` : "");
+  if (egd.clients.length === 0) return ["", summary, "  no client connected"];
+  const head = ["CLIENT", "CONNECTED", "REQUESTS", "BYTES", "MIXED", "THROTTLED"].map((h) =>
+    s("bold", h),
+  );
+  const rows = egd.clients.map((c) => [
+    c.client,
+    formatDuration(c.connectedMs),
+    c.requests,
+    c.bytes,
+    c.mixedBytes,
+    c.throttled,
+  ]);
+  return ["", summary, ...renderTable(head, rows).map((l) => `  ${l}`)];
 }
