@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerDown } from "./commands/down.js";
 import { registerDump } from "./commands/dump.js";
 import { registerGetrandom } from "./commands/getrandom.js";
+import { registerKexec } from "./commands/kexec.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRestart } from "./commands/restart.js";
 import { registerSchema } from "./commands/schema.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerRestart(program);
   registerGetrandom(program);
   registerSnapshot(program);
+  registerKexec(program);
   registerDump(program);
   registerSchema(program);
   return program;

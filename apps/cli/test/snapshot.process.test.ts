@@ -73,6 +73,27 @@ describe("vmrng snapshot, clone and restore against a real cluster", () => {
     expect(doc.nodes.find((x) => x.id === "web")?.crng?.init).toBe("READY");
   }, 40_000);
 
+  it("kexec hands the next kernel a seed: READY from setup_data at time 0", async () => {
+    const r = await run("kexec", "web");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^web: running in a new kernel \(pid \d+\)/);
+    const doc = await run("status", "--json");
+    const web = (
+      JSON.parse(doc.stdout.toString()) as {
+        nodes: {
+          id: string;
+          crng?: { init: string; readySource: string | null; timeToReadyMs: number | null };
+        }[];
+      }
+    ).nodes.find((n) => n.id === "web");
+    expect(web?.crng?.init).toBe("READY");
+    expect(web?.crng?.readySource).toBe("setup_data seed");
+    expect(web?.crng?.timeToReadyMs).toBeLessThan(1);
+    const ghost = await run("kexec", "ghost");
+    expect(ghost.code).toBe(8);
+  }, 40_000);
+
   it("bad input: unknown guest (exit 8), a file that is not a snapshot (exit 2), a bad count (exit 2)", async () => {
     const ghost = await run("snapshot", "ghost");
     expect(ghost.code).toBe(8);

@@ -276,6 +276,17 @@ hv.handle("guest.load", (msg, l) => {
   return undefined;
 });
 
+/** kexec: hand the next kernel its seed; the hypervisor then replaces this process. */
+hv.handle("guest.kexec", async () => {
+  const k = needKernel();
+  const seed = await k.kexecSeed();
+  return {
+    t: "guest.kexec.seed",
+    vtimeMs: k.status().uptimeMs,
+    ...(seed ? { seed } : {}),
+  };
+});
+
 hv.handle("virtio.used", (msg) => kernel?.onVirtioUsed(msg.desc, msg.data));
 hv.handle("vmgenid.notify", (msg) => void kernel?.onAcpiNotify(msg.event));
 

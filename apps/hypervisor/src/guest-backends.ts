@@ -4,6 +4,7 @@ import {
   type BootImage,
   type ByteSource,
   buildBootImage,
+  buildKexecImage,
   type ChannelAccounting,
   RateLimiter,
   type RateLimiterConfig,
@@ -39,7 +40,12 @@ export interface GuestBackendsOptions {
    * bumped, both before the guest resumes (QEMU vmgenid_update_guest at load; VMClock's
    * vm_generation_counter is updated before the vCPUs run again).
    */
-  resumeFrom?: { vmgenidId: Uint8Array | null; generationCounter: bigint | null };
+  resumeFrom?: {
+    vmgenidId: Uint8Array | null;
+    generationCounter: bigint | null;
+    /** false for kexec: the same VM keeps its generation, only the kernel changes. */
+    newGeneration?: boolean;
+  };
 }
 
 /**
@@ -81,10 +87,20 @@ export class GuestBackends {
       spec.vmgenid.mode === "counter"
         ? new VmClockDevice(clock, from?.generationCounter ?? 1n)
         : null;
-    if (from) {
+    if (from && from.newGeneration !== false) {
       this.vmgenid?.newGeneration();
       this.vmclock?.bump();
     }
+  }
+
+  /**
+   * kexec: the next kernel's boot image, with the 32 bytes the running kernel handed on as
+   * SETUP_RNG_SEED, or no seed node when its CRNG was not initialized (setup_rng_seed()).
+   */
+  buildKexecBoot(seed: Uint8Array | null): BootPayload {
+    const image = seed ? buildKexecImage({ seed, rngIsInitialized: true }) : buildBootImage({});
+    this.bootAccounting = image.accounting;
+    return { ...toPayload(image), seed };
   }
 
   /** Builds the zero page and setup_data list the loader hands to this boot. */

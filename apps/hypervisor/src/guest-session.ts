@@ -51,6 +51,10 @@ export class GuestSession {
   private drainWait: Promise<void> | null = null;
   private stopping = false;
   private notifyTimer: NodeJS.Timeout | undefined;
+  /** kexec: the seed the previous kernel handed on (null: none), used by the next attach. */
+  private kexecSeed: Uint8Array | null | undefined;
+  /** How many kexecs this VM went through since its cold boot. */
+  kexecs = 0;
   /** Resolves once the guest runs (booted or resumed); rejects if it dies first. */
   private runningWaiters: { ok: () => void; fail: (e: Error) => void }[] = [];
 
@@ -143,7 +147,25 @@ export class GuestSession {
       await this.resumeSaved(link, this.from);
       return;
     }
-    const boot = this.backends.buildBoot();
+    const kexecSeed = this.kexecSeed;
+    this.kexecSeed = undefined;
+    const boot =
+      kexecSeed === undefined ? this.backends.buildBoot() : this.backends.buildKexecBoot(kexecSeed);
+    if (kexecSeed !== undefined) {
+      this.deps.emit(
+        "boot.seed",
+        "info",
+        `${this.id}: setup_data ${kexecSeed ? "SETUP_RNG_SEED (kexec)" : "without a seed (kexec: the old CRNG was not ready)"}`,
+        {
+          policy: "kexec",
+          kexec: this.kexecs,
+          ...(kexecSeed ? { seed: Buffer.from(kexecSeed).toString("hex") } : {}),
+        },
+      );
+      await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
+      if (this.phase === "starting") this.setPhase("running");
+      return;
+    }
     if (this.spec.seed !== "replayed" || !this.replaySeed)
       this.replaySeed ??= boot.seed ?? undefined;
     this.deps.emit(
@@ -336,6 +358,45 @@ export class GuestSession {
       this.child.proc.kill("SIGCONT");
       this.setPhase("running");
     }
+  }
+
+  /**
+   * kexec: the running kernel hands the next one a seed from its own CRNG (guest.kexec), then
+   * this kernel is gone and the next one boots in the same VM (same devices, same vmgenid)
+   * with that seed in setup_data. A new guest process plays the new kernel.
+   */
+  async kexec(): Promise<Uint8Array | null> {
+    if (!this.link || this.phase !== "running") {
+      throw new Error(`cannot kexec ${this.id}: it is ${this.phase}`);
+    }
+    const r = await this.link.request({ t: "guest.kexec" }, { timeoutMs: 10_000 });
+    const seed = r.seed ?? null;
+    await this.stop(0);
+    const vmgenidId = this.backends.vmgenid?.id ?? null;
+    const generationCounter = this.backends.vmclock?.generationCounter ?? null;
+    this.backends.detach();
+    this.backends = new GuestBackends({
+      spec: this.spec,
+      clock: this.deps.clock,
+      entropy: this.deps.entropy,
+      msrHost: this.deps.msrHost,
+      resumeFrom: { vmgenidId, generationCounter, newGeneration: false },
+    });
+    this.kexecs += 1;
+    this.kexecSeed = seed;
+    this.deps.emit(
+      "kexec",
+      "info",
+      `${this.id}: kexec #${this.kexecs} (old kernel at ${r.vtimeMs.toFixed(0)} ms)`,
+      {
+        kexec: this.kexecs,
+        seeded: seed !== null,
+        fromVtimeMs: r.vtimeMs,
+      },
+    );
+    this.start();
+    await this.whenRunning();
+    return seed;
   }
 
   async restart(): Promise<void> {

@@ -280,6 +280,17 @@ for (const [t, act] of Object.entries(LIFECYCLE) as [
   });
 }
 
+host.handle("vm.kexec", async (msg) => {
+  const s = session(msg.vm);
+  try {
+    await s.kexec();
+  } catch (err) {
+    if (err instanceof WireError) throw err;
+    throw new WireError("E_CONFLICT", (err as Error).message);
+  }
+  return vmState(s);
+});
+
 registerSnapshotCommands(host, {
   hypervisor: id,
   snapshotDir: runDir.snapshotDir,

@@ -239,6 +239,9 @@ export const SAMPLES: { readonly [K in MessageType]: MessageOf<K> } = {
   "guest.save": { t: "guest.save", id: 28 },
   "guest.state": { t: "guest.state", re: 28, state: bytes(1000), vtimeMs: 5000 },
   "guest.load": { t: "guest.load", id: 29, state: bytes(1000), vtimeMs: 5000 },
+  "vm.kexec": { t: "vm.kexec", id: 30, vm: "vm-1" },
+  "guest.kexec": { t: "guest.kexec", id: 31 },
+  "guest.kexec.seed": { t: "guest.kexec.seed", re: 31, seed: bytes(32), vtimeMs: 1200 },
 };
 
 /** Deep copy that keeps bigints and makes fresh Uint8Arrays (structuredClone does both). */

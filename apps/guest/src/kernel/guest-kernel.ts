@@ -395,6 +395,22 @@ export class GuestKernel {
     return Promise.race([p, this.deathGate]);
   }
 
+  /**
+   * kexec_file_load() + reboot: setup_rng_seed() (arch/x86/kernel/kexec-bzimage64.c) hands the
+   * next kernel RNG_SEED_LENGTH (32) bytes of get_random_bytes(), only if rng_is_initialized();
+   * else no SETUP_RNG_SEED node at all (null). The bytes come out through the same gate as any
+   * output, so a cloned kernel cannot hand its parent's seed on. kernel_kexec() then logs
+   * "kexec_core: Starting new kernel" (kernel/kexec_core.c) and this kernel is gone.
+   */
+  async kexecSeed(): Promise<Uint8Array | null> {
+    await this.userspace();
+    const seed = this.inKernel(() => this.crng.isReady)
+      ? await this.gate.read(() => this.crng.getRandomBytes(32))
+      : null;
+    this.inKernel(() => this.con.printk("notice", "kexec_core: Starting new kernel"));
+    return seed;
+  }
+
   /** /proc/sys/kernel/random/entropy_avail. */
   get entropyAvail(): number {
     return this.inKernel(() => this.crng.entropyAvail);

@@ -239,6 +239,11 @@ export class ControlClient {
     return this.#vm({ t: "vm.stop", vm, timeoutMs }, timeoutMs + 5000);
   }
 
+  /** kexec guest `vm`: its kernel hands the next one a fresh seed (only once READY). */
+  kexec(vm: string): Promise<VmStateReply> {
+    return this.#vm({ t: "vm.kexec", vm }, 30_000);
+  }
+
   kill(vm: string): Promise<VmStateReply> {
     return this.#vm({ t: "vm.kill", vm }, 10_000);
   }
@@ -283,6 +288,7 @@ export class ControlClient {
       | { t: "vm.restart"; vm: string }
       | { t: "vm.start"; vm: string }
       | { t: "vm.kill"; vm: string }
+      | { t: "vm.kexec"; vm: string }
       | { t: "vm.stop"; vm: string; timeoutMs: number },
     timeoutMs: number,
   ): Promise<VmStateReply> {

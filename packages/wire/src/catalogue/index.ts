@@ -5,6 +5,7 @@ export * from "./entropy.js";
 export * from "./event.js";
 export * from "./fault.js";
 export * from "./handshake.js";
+export * from "./kexec.js";
 export * from "./log.js";
 export * from "./mem.js";
 export * from "./msr.js";

@@ -5,6 +5,7 @@ import { EntropyData, EntropyGet } from "./entropy.js";
 import { Event, EventsSubscribe, EventsSubscribed, EventsUnsubscribe } from "./event.js";
 import { FaultAdd, FaultAdded, FaultClear, FaultCleared, FaultList, FaultListed } from "./fault.js";
 import { Hello, Refusal, Welcome } from "./handshake.js";
+import { GuestKexec, GuestKexecSeed, VmKexec } from "./kexec.js";
 import { LogLine, LogLines, LogRead } from "./log.js";
 import { MemData, MemRead } from "./mem.js";
 import {
@@ -108,6 +109,9 @@ export const SCHEMAS = [
   GuestSave,
   GuestState,
   GuestLoad,
+  VmKexec,
+  GuestKexec,
+  GuestKexecSeed,
 ] as const;
 
 /** Any message of the protocol: a discriminated union on `t`. */

@@ -42,6 +42,8 @@ export const REPLIES = {
   "snap.clone": ["snap.cloned"],
   "guest.save": ["guest.state"],
   "guest.load": ["ok"],
+  "vm.kexec": ["vm.state"],
+  "guest.kexec": ["guest.kexec.seed"],
 } as const satisfies { readonly [K in RequestType]: readonly MessageType[] };
 
 export type ReplyType<T extends RequestType> = (typeof REPLIES)[T][number];
@@ -128,6 +130,9 @@ export const SENDERS = {
   "guest.save": HYPERVISOR,
   "guest.state": GUEST,
   "guest.load": HYPERVISOR,
+  "vm.kexec": CONTROL,
+  "guest.kexec": HYPERVISOR,
+  "guest.kexec.seed": GUEST,
 } as const satisfies { readonly [K in MessageType]: readonly RoleName[] };
 
 /** Whether a peer authenticated as `role` may send a message of type `t`. */
