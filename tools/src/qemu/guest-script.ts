@@ -4,6 +4,8 @@
  * parse: `vmrng-guest: <event> key=value …`.
  */
 export const GUEST_MARK = "vmrng-guest:";
+/** Written to /dev/kmsg just before the first insmod. */
+export const KMSG_LOADING = "vmrng: loading the virtio-rng modules";
 
 export interface GuestScriptOptions {
   /** Module names in load order (dependencies first), stored as /lib/modules/<name>.ko. */
@@ -14,7 +16,7 @@ export interface GuestScriptOptions {
   /** Wait for a line on the console before the reads, and again before powering off. */
   handshake: boolean;
   /** After the reads: power off, or give the console a shell (powering off when it exits). */
-  then: "poweroff" | "shell";
+  after: "poweroff" | "shell";
 }
 
 /** rng_buffer_size() on x86: max(32, SMP_CACHE_BYTES) = 64 (drivers/char/hw_random/core.c). */
@@ -39,18 +41,24 @@ now_ns() { grep -m1 '^now at' /proc/timer_list | cut -d' ' -f3; }
 irqs() { awk '/virtio[0-9]+-input/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n; exit }' /proc/interrupts; }
 wait_line() { read -r _reply; }
 
+# A marker in the kernel log itself, so its order against the kernel's own lines (such as
+# "random: crng init done") is exact.
+echo "${KMSG_LOADING}" > /dev/kmsg
 for m in ${o.modules.join(" ")}; do
-  insmod /lib/modules/$m.ko || say "error insmod=$m"
+  insmod /lib/modules/$m.ko || echo "${GUEST_MARK} error insmod=$m"
 done
-say "modules loaded=${o.modules.join(",")}"
 i=0
 while [ ! -e /sys/class/misc/hw_random/rng_current ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-say "hwrng available=$(cat /sys/class/misc/hw_random/rng_available | tr -d ' ' ) current=$(cat /sys/class/misc/hw_random/rng_current)"
 i=0
 until dmesg | grep -q 'random: crng init done'; do
   [ $i -ge 600 ] && break
   sleep 0.05; i=$((i + 1))
 done
+# From here on only emergencies reach the console: kernel lines printed in the middle of a
+# report line would garble it (printk writes the console directly, not through the tty).
+dmesg -n 1
+say "modules loaded=${o.modules.join(",")}"
+say "hwrng available=$(sed 's/ *$//; s/ /,/g' /sys/class/misc/hw_random/rng_available) current=$(cat /sys/class/misc/hw_random/rng_current)"
 dmesg | grep -q 'random: crng init done' && say "crng ready=1" || say "crng ready=0"
 say "ready irqs=$(irqs)"
 ${o.handshake ? "wait_line" : ""}
@@ -63,8 +71,9 @@ while [ $r -le ${o.rounds} ]; do
   r=$((r + 1))
 done
 ${
-  o.then === "shell"
+  o.after === "shell"
     ? `say "shell: try cat /sys/class/misc/hw_random/rng_current, dd if=/dev/hwrng bs=64 count=1 | od -An -tx1; exit powers off"
+dmesg -n 6
 setsid cttyhack sh
 `
     : o.handshake

@@ -15,6 +15,7 @@ export {
   type GuestScriptOptions,
   guestInitScript,
   HWRNG_READ_BYTES,
+  KMSG_LOADING,
   parseGuestLine,
 } from "./guest-script.js";
 export { buildInitramfs, type InitramfsOptions } from "./initramfs.js";

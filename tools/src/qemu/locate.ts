@@ -19,7 +19,16 @@ export function which(name: string): string | undefined {
 
 /** qemu-system-x86_64, or an error that says how to install it (VMRNG_QEMU overrides). */
 export function findQemu(): string {
-  const p = process.env.VMRNG_QEMU ?? which("qemu-system-x86_64");
+  const override = process.env.VMRNG_QEMU;
+  if (override) {
+    try {
+      accessSync(override, constants.X_OK);
+      return override;
+    } catch {
+      throw new QemuHarnessError("E_QEMU_MISSING", `VMRNG_QEMU=${override} is not an executable`);
+    }
+  }
+  const p = which("qemu-system-x86_64");
   if (!p)
     throw new QemuHarnessError(
       "E_QEMU_MISSING",
