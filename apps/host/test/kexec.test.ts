@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   DEFAULT_SETUP_DATA_BASE,
   DEFAULT_ZERO_PAGE_ADDR,
@@ -7,6 +8,7 @@ import {
   SETUP_RNG_SEED,
 } from "@vmrng/devices";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeSeedFile } from "../../hypervisor/src/seed-file.js";
 import { startCluster, type TestCluster, until } from "./harness.js";
 
 /**
@@ -117,6 +119,20 @@ describe("kexec chains through real processes", () => {
     const after = await c.status("cold");
     expect(after.crng?.readySource ?? null).not.toBe("setup_data seed");
   }, 30_000);
+
+  it("the cold boot's seed came through the VM's seed file (run dir seeds/, 0600, complete)", async () => {
+    const { readFileSync, statSync } = await import("node:fs");
+    const path = join(c.runDir.seedDir, "chain.seed");
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const stored = decodeSeedFile(new Uint8Array(readFileSync(path)));
+    expect(stored).not.toBeNull();
+    // What survives the boot is not what the kernel got.
+    const handed = seedEvents("chain")[0]?.seed;
+    expect(handed).toMatch(/^[0-9a-f]{64}$/);
+    expect(Buffer.from(stored!).toString("hex")).not.toBe(handed);
+    // The unseeded guest's loader keeps no seed file.
+    expect(() => statSync(join(c.runDir.seedDir, "cold.seed"))).toThrow();
+  });
 
   it("kexec of an unknown guest is a typed E_NOT_FOUND", async () => {
     await expect(c.raw.request({ t: "vm.kexec", vm: "ghost" })).rejects.toMatchObject({

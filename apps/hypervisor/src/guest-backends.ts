@@ -17,6 +17,8 @@ import {
   VmGenIdDevice,
 } from "@vmrng/devices";
 
+import { SEED_LENGTH, type SeedFile } from "./seed-file.js";
+
 /** What the loader put in guest memory, in the wire's shape (boot.params). */
 export interface BootPayload {
   bootParams: Uint8Array;
@@ -32,6 +34,8 @@ export interface GuestBackendsOptions {
   /** The hypervisor's DRBG, reseeded from the host: never waits on a host round trip. */
   entropy: ByteSource;
   msrHost: RngMsrHost;
+  /** Seed policy `present`: the VM's persistent seed file (the loader's own seed management). */
+  seedFile?: SeedFile;
   /** For seed policy `replayed`: the seed to hand out again (the first boot's). */
   replaySeed?: Uint8Array;
   /**
@@ -111,7 +115,11 @@ export class GuestBackends {
           ? ({ kind: "replayed", seed: this.o.replaySeed } as const)
           : ({ kind: "present" } as const)
         : ({ kind: this.o.spec.seed } as const);
-    const seed = seedForPolicy(policy, (n) => this.o.entropy.generate(n)) ?? null;
+    const seedFile = this.o.seedFile;
+    const seed =
+      policy.kind === "present" && seedFile
+        ? seedFile.next(this.o.entropy.generate(SEED_LENGTH)).seed
+        : (seedForPolicy(policy, (n) => this.o.entropy.generate(n)) ?? null);
     const image = buildBootImage(seed ? { seed } : {});
     this.bootAccounting = image.accounting;
     return { ...toPayload(image), seed };

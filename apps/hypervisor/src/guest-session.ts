@@ -1,9 +1,11 @@
+import { join } from "node:path";
 import type { GuestSpec, NodeChild } from "@vmrng/cluster";
 import { stopChild } from "@vmrng/cluster";
 import type { Clock } from "@vmrng/crng";
 import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
 import type { BootParams, Link } from "@vmrng/wire";
 import { type BootPayload, GuestBackends } from "./guest-backends.js";
+import { SeedFile } from "./seed-file.js";
 import type { VmSnapshot } from "./snapshot-file.js";
 
 export type GuestPhase =
@@ -30,6 +32,8 @@ export interface GuestSessionDeps {
   ) => void;
   /** The exit code a guest uses after a kernel panic. */
   panicExitCode: number;
+  /** Where the per-VM seed files live (run dir seeds/); absent: seeds straight from the DRBG. */
+  seedDir?: string;
 }
 
 /**
@@ -81,6 +85,9 @@ export class GuestSession {
       entropy: this.deps.entropy,
       msrHost: this.deps.msrHost,
       ...(this.replaySeed ? { replaySeed: this.replaySeed } : {}),
+      ...(this.deps.seedDir
+        ? { seedFile: new SeedFile(join(this.deps.seedDir, `${this.spec.id}.seed`)) }
+        : {}),
       ...(this.from
         ? {
             resumeFrom: {

@@ -103,6 +103,7 @@ function addSession(g: GuestSpec, from: VmSnapshot | null = null): GuestSession 
       entropy,
       msrHost,
       panicExitCode: GUEST_PANIC_EXIT_CODE,
+      seedDir: runDir.seedDir,
       emit: (kind, level, message, data) => emit(g.id, kind, level, message, data),
       spawn: (gs) =>
         spawnNode(guestBinary.script, {
