@@ -5,6 +5,7 @@ import { registerDump } from "./commands/dump.js";
 import { registerGetrandom } from "./commands/getrandom.js";
 import { registerKexec } from "./commands/kexec.js";
 import { registerLogs } from "./commands/logs.js";
+import { registerQemuDemo } from "./commands/qemu-demo.js";
 import { registerRestart } from "./commands/restart.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSnapshot } from "./commands/snapshot.js";
@@ -49,5 +50,6 @@ export function buildProgram(): Command {
   registerKexec(program);
   registerDump(program);
   registerSchema(program);
+  registerQemuDemo(program);
   return program;
 }

@@ -172,6 +172,11 @@ export class QemuGuest {
     if (this.exit === null) this.child.kill("SIGKILL");
   }
 
+  /** Asks QEMU to quit (SIGTERM: it stops the guest and exits cleanly). */
+  terminate(): void {
+    if (this.exit === null) this.child.kill("SIGTERM");
+  }
+
   /** The last console lines and QEMU's stderr, for error messages. */
   tail(n = 25): string {
     const out = this.lines.slice(-n).join("\n");
