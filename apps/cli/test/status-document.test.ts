@@ -46,6 +46,7 @@ const nodes: NodeStatus[] = [
     pid: 102,
     state: "running",
     uptimeMs: 4800.5,
+    lineage: { kexecs: 2, from: "g0" },
     crng: { ...crng("READY"), readyAtMs: 0.25 },
     channels: [
       { channel: "setup_data", requests: 1n, bytes: 32n, errors: 0n },
@@ -83,6 +84,7 @@ describe("status --json document", () => {
           pid: 100,
           state: "running",
           uptimeMs: 5000,
+          lineage: null,
           crng: null,
           bootTarget: null,
           channels: [],
@@ -95,6 +97,7 @@ describe("status --json document", () => {
           pid: 101,
           state: "running",
           uptimeMs: 4900,
+          lineage: null,
           crng: null,
           bootTarget: null,
           channels: [],
@@ -107,6 +110,7 @@ describe("status --json document", () => {
           pid: 102,
           state: "running",
           uptimeMs: 4800.5,
+          lineage: { kexecs: 2, from: "g0" },
           crng: {
             init: "READY",
             entropyAvail: 256,
@@ -128,6 +132,7 @@ describe("status --json document", () => {
           pid: 103,
           state: "panicked",
           uptimeMs: 3,
+          lineage: null,
           crng: {
             init: "EMPTY",
             entropyAvail: 128,

@@ -70,6 +70,7 @@ describe("kexec chains through real processes", () => {
       // Time 0 is the first clock read in early boot (as in entropy-delivery.test.ts).
       expect(s.crng?.readyAtMs).toBeLessThan(1);
       expect(s.crng?.readySource).toBe("setup_data seed");
+      expect(s.lineage).toEqual({ kexecs: n });
       pids.add(s.pid);
       await expectSeedErased("chain");
       const kexecEvent = await until(

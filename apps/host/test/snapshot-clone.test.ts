@@ -75,6 +75,8 @@ describe("snapshot and clone through real processes", () => {
     const s = await c.status("off-c1");
     expect(s.crng?.init).toBe("READY");
     expect(s.uptimeMs).toBeGreaterThan(4000);
+    expect(s.lineage).toEqual({ kexecs: 0, from: "off" });
+    expect((await c.status("off")).lineage).toEqual({ kexecs: 0 });
   }, 30_000);
 
   it("notify: identical until the notify is handled, then distinct, with the kernel's fork message", async () => {

@@ -59,6 +59,8 @@ export class GuestSession {
   private kexecSeed: Uint8Array | null | undefined;
   /** How many kexecs this VM went through since its cold boot. */
   kexecs = 0;
+  /** The VM whose snapshot this one resumed from (clone, restore), for status. */
+  readonly resumedFrom: string | null;
   /** Resolves once the guest runs (booted or resumed); rejects if it dies first. */
   private runningWaiters: { ok: () => void; fail: (e: Error) => void }[] = [];
 
@@ -71,6 +73,7 @@ export class GuestSession {
     private readonly deps: GuestSessionDeps,
     private from: VmSnapshot | null = null,
   ) {
+    this.resumedFrom = from?.vm ?? null;
     this.backends = this.freshBackends();
   }
 

@@ -216,7 +216,11 @@ host.handle("status.get", async (msg) => {
           const channels = g.channels.map((c) =>
             c.channel === "msr" && fp ? { ...c, fingerprint: fp } : c,
           );
-          nodes.push({ ...g, channels, pid: base.pid, state: s.phase });
+          const lineage = {
+            kexecs: s.kexecs,
+            ...(s.resumedFrom ? { from: s.resumedFrom } : {}),
+          };
+          nodes.push({ ...g, channels, pid: base.pid, state: s.phase, lineage });
           continue;
         }
       } catch {

@@ -25,6 +25,8 @@ export interface StatusNode {
   state: NodeStatus["state"];
   /** Virtual uptime for guests, wall uptime for the host and hypervisors (ms). */
   uptimeMs: number;
+  /** Guests: kexecs since the cold boot or resume, and the VM a clone/restore came from. */
+  lineage: { kexecs: number; from: string | null } | null;
   crng: {
     init: "EMPTY" | "EARLY" | "READY";
     entropyAvail: number;
@@ -110,6 +112,7 @@ export function statusDocument(
         pid: n.pid,
         state: n.state,
         uptimeMs: n.uptimeMs,
+        lineage: n.lineage ? { kexecs: n.lineage.kexecs, from: n.lineage.from ?? null } : null,
         crng:
           n.crng === undefined
             ? null

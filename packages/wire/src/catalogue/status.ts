@@ -106,6 +106,11 @@ export const NodeStatus = Obj({
   channels: Type.Array(ChannelStats, { maxItems: 16 }),
   /** The host only, when its EGD server runs. */
   egd: Type.Optional(EgdStatus),
+  /**
+   * Guests only: how this VM's kernel came to be: `kexecs` since its cold boot (or resume),
+   * `from` the VM whose snapshot it was resumed from (clone or restore).
+   */
+  lineage: Type.Optional(Obj({ kexecs: U32, from: Type.Optional(NodeId) })),
 });
 export type NodeStatus = Static<typeof NodeStatus>;
 
