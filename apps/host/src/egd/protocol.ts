@@ -10,9 +10,10 @@
  *   0x04                      daemon pid         → U8 length, then the pid as ASCII
  *
  * QEMU's rng-egd backend (backends/rng-egd.c, rng_egd_request_entropy) only ever sends 0x02,
- * splitting each virtio request into `[0x02, MIN(size, 255)]` headers written back to back, and
- * rng_egd_chr_read copies the reply bytes into its queued requests in order, with no framing:
- * one byte too many or too few shifts every later request.
+ * splitting each virtio request into `[0x02, MIN(size, 255)]` headers written back to back;
+ * rng_egd_chr_can_read lets in only as many bytes as its queued requests still lack, and
+ * rng_egd_chr_read copies them into those requests in order, with no framing: one byte too many
+ * or too few shifts every later request.
  */
 export const EGD_GET_ENTROPY_LEVEL = 0x00;
 export const EGD_READ_NONBLOCKING = 0x01;
