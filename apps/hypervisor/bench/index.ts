@@ -218,3 +218,6 @@ const virtio = await virtioRows();
 const boot = await bootRows();
 writeSuite("devices", [...virtio.rows, ...boot.rows]);
 for (const note of [...virtio.notes, ...boot.notes]) console.log(note);
+
+// Suite "fork": snapshot/clone latency and the notify-mode duplicate window (bench/fork.ts).
+await import("./fork.js");
