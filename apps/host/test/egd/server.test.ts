@@ -122,6 +122,22 @@ describe("EgdServer over real sockets", () => {
     expect(st).toMatchObject({ connections: 1n, requests: 3n, bytes: 600n, dropped: 0n });
   });
 
+  it("answers a burst of 32768 pipelined requests in full to a client that reads", async () => {
+    // 8 MiB of replies: the socket's buffer fills again and again, and each drain resumes it.
+    const { server } = await start({}, 6);
+    const c = await new Client({ port: server.port }).connected();
+    const burst = new Uint8Array(64 * 1024);
+    for (let i = 0; i < burst.length; i += 2) burst.set([0x02, 0xff], i);
+    c.send(burst);
+    const got = await c.read(32768 * 255, 20_000);
+    await sleep(100);
+    expect(c.received).toHaveLength(0);
+    const twin = twinStream(6, 0);
+    const expected = Buffer.concat(Array.from({ length: 32768 }, () => twin.generate(255)));
+    expect(Buffer.from(got).equals(expected)).toBe(true);
+    expect(server.status().clients[0]).toMatchObject({ requests: 32768n, bytes: 8355840n });
+  });
+
   it("answers requests split across segments, byte by byte", async () => {
     const { server } = await start();
     const c = await new Client({ port: server.port }).connected();
