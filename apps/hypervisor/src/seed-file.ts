@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { atomicWriteFile } from "@vmrng/cluster";
 
 /** RNG_SEED_LENGTH: the loader hands the kernel 32 bytes (QEMU hw/i386/x86.c, kexec). */
@@ -73,6 +74,20 @@ export class SeedFile {
     }
   }
 
+  /** Temp files a loader killed mid-write left beside the seed file (never the live file). */
+  private removeStaleTemps(): void {
+    const prefix = `${basename(this.path)}.`;
+    try {
+      for (const name of readdirSync(dirname(this.path))) {
+        if (name.startsWith(prefix) && name.endsWith(".tmp")) {
+          rmSync(join(dirname(this.path), name), { force: true });
+        }
+      }
+    } catch {
+      // best effort: a leftover temp file holds a seed nobody will ever use
+    }
+  }
+
   next(fresh: Uint8Array): SeedFileBoot {
     if (!(fresh instanceof Uint8Array) || fresh.length < SEED_LENGTH) {
       throw new SeedFileError("BAD_FRESH", `fresh host bytes must be >= ${SEED_LENGTH} bytes`);
@@ -93,6 +108,7 @@ export class SeedFile {
     }
     key.fill(0);
     nextFileSeed.fill(0);
+    this.removeStaleTemps();
     return { seed: kernelSeed, hadPrevious: old !== null };
   }
 }
