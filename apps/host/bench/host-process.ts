@@ -3,11 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAlive, parseClusterText, RunDir, type RunState, spawnNode } from "@vmrng/cluster";
+import { ControlClient } from "@vmrng/cluster/control";
+import type { EgdStatus } from "@vmrng/wire";
 
 const HOST_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
 /** The real vmrng host process with its EGD server on, no emulated guests. */
-export async function startEgdHost(): Promise<{ state: RunState; stop(): Promise<void> }> {
+export async function startEgdHost(): Promise<{
+  state: RunState;
+  egdStatus(): Promise<EgdStatus>;
+  stop(): Promise<void>;
+}> {
   const root = mkdtempSync(join(tmpdir(), "vmrng-egd-bench-"));
   const runDir = new RunDir(join(root, "run"));
   runDir.create();
@@ -31,6 +37,16 @@ export async function startEgdHost(): Promise<{ state: RunState; stop(): Promise
   }
   return {
     state,
+    egdStatus: async () => {
+      const client = await ControlClient.connect(runDir);
+      try {
+        const [h] = await client.status(["host"]);
+        if (!h?.egd) throw new Error("the host reports no EGD server");
+        return h.egd;
+      } finally {
+        await client.close();
+      }
+    },
     stop: async () => {
       const pids = runDir.readState()?.nodes.map((n) => n.pid) ?? [];
       process.kill(host.pid!, "SIGTERM");

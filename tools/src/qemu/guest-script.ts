@@ -17,6 +17,12 @@ export interface GuestScriptOptions {
   handshake: boolean;
   /** After the reads: power off, or give the console a shell (powering off when it exits). */
   after: "poweroff" | "shell";
+  /**
+   * hw_random devices to read in turn (e.g. virtio_rng.0, virtio_rng.1): every round reads each
+   * once, selected through rng_current, starting one further along each round so drift hits
+   * all alike. Default: only the current device.
+   */
+  devices?: readonly string[];
 }
 
 /** rng_buffer_size() on x86: max(32, SMP_CACHE_BYTES) = 64 (drivers/char/hw_random/core.c). */
@@ -62,15 +68,15 @@ say "hwrng available=$(sed 's/ *$//; s/ /,/g' /sys/class/misc/hw_random/rng_avai
 dmesg | grep -q 'random: crng init done' && say "crng ready=1" || say "crng ready=0"
 say "ready irqs=$(irqs)"
 ${o.handshake ? "wait_line" : ""}
-r=1
-while [ $r -le ${o.rounds} ]; do
+# read_round ROUND [DEVICE]: select DEVICE (rng_current), read, report.
+read_round() {
+  [ -n "$2" ] && echo "$2" > /sys/class/misc/hw_random/rng_current
   t0=$(now_ns)
   dd if=/dev/hwrng of=/tmp/hwrng bs=${HWRNG_READ_BYTES} count=${count} 2>/dev/null
   t1=$(now_ns)
-  say "read round=$r bytes=$(wc -c < /tmp/hwrng) ns=$((t1 - t0)) sha256=$(sha256sum /tmp/hwrng | cut -d' ' -f1) head=$(head -c 32 /tmp/hwrng | od -An -tx1 | tr -d ' \\n') irqs=$(irqs)"
-  r=$((r + 1))
-done
-${
+  say "read round=$1 device=$(cat /sys/class/misc/hw_random/rng_current) bytes=$(wc -c < /tmp/hwrng) ns=$((t1 - t0)) sha256=$(sha256sum /tmp/hwrng | cut -d' ' -f1) head=$(head -c 32 /tmp/hwrng | od -An -tx1 | tr -d ' \\n') irqs=$(irqs)"
+}
+${readSchedule(o)}${
   o.after === "shell"
     ? `say "shell: try cat /sys/class/misc/hw_random/rng_current, dd if=/dev/hwrng bs=64 count=1 | od -An -tx1; exit powers off"
 dmesg -n 6
@@ -82,6 +88,18 @@ setsid cttyhack sh
 }say "bye irqs=$(irqs)"
 poweroff -f
 `;
+}
+
+/** The read_round calls, unrolled: devices rotate by one each round. */
+function readSchedule(o: GuestScriptOptions): string {
+  const lines: string[] = [];
+  const devs = o.devices ?? [];
+  for (let r = 1; r <= o.rounds; r++) {
+    if (devs.length === 0) lines.push(`read_round ${r}`);
+    for (let i = 0; i < devs.length; i++)
+      lines.push(`read_round ${r} ${devs[(r - 1 + i) % devs.length]}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 /** One parsed `vmrng-guest:` line: its event word and key=value fields. */

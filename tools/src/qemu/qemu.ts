@@ -15,7 +15,8 @@ export type RngBackend =
 export interface QemuOptions {
   kernel: string;
   initrd: string;
-  rng: RngBackend;
+  /** One virtio-rng-pci device per backend (virtio_rng.0, .1, … in this order). */
+  rng: RngBackend | readonly RngBackend[];
   memoryMb?: number;
   /** tcg (the default: works without /dev/kvm) or kvm. */
   accel?: "tcg" | "kvm";
@@ -34,27 +35,37 @@ export interface QemuOptions {
  */
 export const DEFAULT_APPEND = "console=ttyS0 loglevel=6 panic=-1";
 
-export function qemuArgs(o: QemuOptions): string[] {
-  const rng: string[] = (() => {
-    switch (o.rng.kind) {
+/** The chardev/object/device arguments of one virtio-rng-pci device, index i. */
+function rngArgs(b: RngBackend, i: number, many: boolean): string[] {
+  const backend: string[] = (() => {
+    switch (b.kind) {
       case "builtin":
-        return ["-object", "rng-builtin,id=rng0"];
+        return ["-object", `rng-builtin,id=rng${i}`];
       case "egd-tcp":
         return [
           "-chardev",
-          `socket,id=egd0,host=${o.rng.host ?? "127.0.0.1"},port=${o.rng.port},nodelay=on`,
+          `socket,id=egd${i},host=${b.host ?? "127.0.0.1"},port=${b.port},nodelay=on`,
           "-object",
-          "rng-egd,id=rng0,chardev=egd0",
+          `rng-egd,id=rng${i},chardev=egd${i}`,
         ];
       case "egd-unix":
         return [
           "-chardev",
-          `socket,id=egd0,path=${o.rng.path}`,
+          `socket,id=egd${i},path=${b.path}`,
           "-object",
-          "rng-egd,id=rng0,chardev=egd0",
+          `rng-egd,id=rng${i},chardev=egd${i}`,
         ];
     }
   })();
+  // Several devices get fixed, increasing PCI slots: the guest probes them in slot order, so
+  // device i becomes hw_random's virtio_rng.i.
+  const addr = many ? `,addr=0x${(0x10 + i).toString(16)}` : "";
+  return [...backend, "-device", `virtio-rng-pci,rng=rng${i}${addr}`];
+}
+
+export function qemuArgs(o: QemuOptions): string[] {
+  const list: readonly RngBackend[] = Array.isArray(o.rng) ? o.rng : [o.rng as RngBackend];
+  const rng = list.flatMap((b, i) => rngArgs(b, i, list.length > 1));
   return [
     "-accel",
     o.accel ?? "tcg",
@@ -77,8 +88,6 @@ export function qemuArgs(o: QemuOptions): string[] {
     "-append",
     o.append ?? DEFAULT_APPEND,
     ...rng,
-    "-device",
-    "virtio-rng-pci,rng=rng0",
   ];
 }
 

@@ -158,7 +158,24 @@ describe("guest /init and its reports", () => {
     expect(s).toContain(`echo "${KMSG_LOADING}" > /dev/kmsg`);
     expect(s).toContain("for m in virtio_ring virtio_rng; do");
     expect(s).toContain("dd if=/dev/hwrng of=/tmp/hwrng bs=64 count=64");
-    expect(s).toContain("while [ $r -le 2 ]");
+    expect(s).toContain("\nread_round 1\nread_round 2\n");
+    const multi = guestInitScript({
+      modules: [],
+      readBytes: 64,
+      rounds: 2,
+      handshake: false,
+      after: "poweroff",
+      devices: ["virtio_rng.0", "virtio_rng.1", "virtio_rng.2"],
+    });
+    // Each round reads every device once, starting one further along.
+    expect(multi.match(/^read_round .*$/gm)).toEqual([
+      "read_round 1 virtio_rng.0",
+      "read_round 1 virtio_rng.1",
+      "read_round 1 virtio_rng.2",
+      "read_round 2 virtio_rng.1",
+      "read_round 2 virtio_rng.2",
+      "read_round 2 virtio_rng.0",
+    ]);
     expect(s.trimEnd().endsWith("poweroff -f")).toBe(true);
     expect(() =>
       guestInitScript({
@@ -198,5 +215,17 @@ describe("QEMU command line", () => {
     expect(builtin.slice(0, 4)).toEqual(["-accel", "kvm", "-m", "128"]);
     expect(builtin).toContain("rng-builtin,id=rng0");
     expect(builtin).not.toContain("-chardev");
+  });
+
+  it("gives several devices fixed, increasing PCI slots so they probe as virtio_rng.0, .1, …", () => {
+    const args = qemuArgs({
+      ...base,
+      rng: [{ kind: "builtin" }, { kind: "egd-tcp", port: 5 }],
+    });
+    expect(args.filter((a) => a.startsWith("virtio-rng-pci"))).toEqual([
+      "virtio-rng-pci,rng=rng0,addr=0x10",
+      "virtio-rng-pci,rng=rng1,addr=0x11",
+    ]);
+    expect(args).toContain("rng-egd,id=rng1,chardev=egd1");
   });
 });

@@ -32,6 +32,7 @@ export class EgdConnection {
   private dropped = false;
   private inputEnded = false;
   private needDrain = false;
+  private inputPaused = false;
   private waitTimer: NodeJS.Timeout | null = null;
   private requestTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -89,11 +90,13 @@ export class EgdConnection {
   /** Handles what the session can, until it needs input, time, a drain or the next turn. */
   private pump(): void {
     if (this.closing || this.needDrain || this.waitTimer !== null || this.turn !== null) return;
-    this.socket.cork();
+    // The first reply of a turn goes out at once (QEMU waits on it); later ones in the same
+    // turn (a pipelined burst) are corked into one writev.
+    let replies = 0;
     try {
       for (let handled = 0; ; handled++) {
         if (handled === this.o.turnRequests) {
-          this.socket.pause();
+          this.pauseInput();
           this.turn = setImmediate(() => {
             this.turn = null;
             this.pump();
@@ -103,9 +106,11 @@ export class EgdConnection {
         const step = this.session.step();
         switch (step.kind) {
           case "reply":
-            if (step.bytes.length > 0 && !this.socket.write(step.bytes)) {
+            if (step.bytes.length === 0) continue;
+            if (replies++ === 1) this.socket.cork();
+            if (!this.socket.write(step.bytes)) {
               this.needDrain = true;
-              this.socket.pause();
+              this.pauseInput();
               this.armStallTimer();
               return;
             }
@@ -113,7 +118,7 @@ export class EgdConnection {
           case "handled":
             continue;
           case "wait":
-            this.socket.pause();
+            this.pauseInput();
             this.waitTimer = setTimeout(() => {
               this.waitTimer = null;
               this.pump();
@@ -134,14 +139,27 @@ export class EgdConnection {
               else this.socket.end();
               return;
             }
-            this.socket.resume();
+            this.resumeInput();
             if (this.session.midRequest) this.armRequestTimer();
             return;
         }
       }
     } finally {
-      this.socket.uncork();
+      if (replies > 1) this.socket.uncork();
     }
+  }
+
+  /** Stops reading (Node's resume() is not free, so both track what they did). */
+  private pauseInput(): void {
+    if (this.inputPaused) return;
+    this.inputPaused = true;
+    this.socket.pause();
+  }
+
+  private resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    this.socket.resume();
   }
 
   /** Bad input: log it, flush the replies already due, close. */
@@ -151,7 +169,7 @@ export class EgdConnection {
     this.closing = true;
     this.dropped = true;
     this.clearTimers();
-    this.socket.pause();
+    this.pauseInput();
     if (error.code === "E_EGD_STALLED") {
       this.socket.destroy();
       return;
