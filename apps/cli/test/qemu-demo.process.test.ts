@@ -35,7 +35,9 @@ describe("vmrng qemu-demo", () => {
     expect(r.code, `${r.stderr}\n${out.slice(-2000)}`).toBe(0);
     expect(out).toContain("vmrng-guest: hwrng available=virtio_rng.0 current=virtio_rng.0");
     expect(out).toMatch(/\] random: crng init done\r?\n/);
-    const read = /vmrng-guest: read round=1 device=virtio_rng\.0 bytes=4096 .* irqs=(\d+)/.exec(out);
+    const read = /vmrng-guest: read round=1 device=virtio_rng\.0 bytes=4096 .* irqs=(\d+)/.exec(
+      out,
+    );
     expect(read).not.toBeNull();
     const bye = /vmrng-guest: bye irqs=(\d+)/.exec(out);
     const final =
