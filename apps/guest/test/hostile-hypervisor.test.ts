@@ -11,7 +11,7 @@ import {
   COMMONHV_SIG_ECX,
   COMMONHV_SIG_EDX,
   DEFAULT_MSR_COMMONHV_RNG,
-  SETUP_DATA_HEADER_SIZE,
+  readLoadedImage,
 } from "@vmrng/devices";
 import {
   type BootParams,
@@ -115,13 +115,11 @@ class HostileHypervisor {
 
 function hostileBoot(coco: boolean): Omit<BootParams, "id"> {
   const image = buildBootImage({ seed: CONSTANT_SEED });
+  const loaded = readLoadedImage(image);
   return {
     t: "boot.params",
-    bootParams: image.memory.read(image.zeroPageAddr, 4096),
-    setupData: image.nodes.map((n) => ({
-      gpa: n.addr,
-      data: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
-    })),
+    bootParams: loaded.zeroPage,
+    setupData: loaded.setupData,
     cpu: {
       cpus: 1,
       rdrand: { mode: "ok" },

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { type NodeChild, spawnNode, stopChild } from "@vmrng/cluster";
-import { buildBootImage, DEFAULT_MSR_COMMONHV_RNG, SETUP_DATA_HEADER_SIZE } from "@vmrng/devices";
+import { buildBootImage, DEFAULT_MSR_COMMONHV_RNG, readLoadedImage } from "@vmrng/devices";
 import {
   type BootParams,
   createLinkServer,
@@ -23,13 +23,11 @@ export const GUEST_DIST = fileURLToPath(new URL("../../guest/dist", import.meta.
  */
 function seededBoot(): Omit<BootParams, "id"> {
   const image = buildBootImage({ seed: new Uint8Array(randomBytes(32)) });
+  const loaded = readLoadedImage(image);
   return {
     t: "boot.params",
-    bootParams: image.memory.read(image.zeroPageAddr, 4096),
-    setupData: image.nodes.map((n) => ({
-      gpa: n.addr,
-      data: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
-    })),
+    bootParams: loaded.zeroPage,
+    setupData: loaded.setupData,
     // No RDRAND and no virtio-rng: the seed alone makes the CRNG ready, as on a KVM guest
     // booted by a loader that passes SETUP_RNG_SEED on a CPU without RDRAND.
     cpu: {

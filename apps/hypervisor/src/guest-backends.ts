@@ -10,7 +10,7 @@ import {
   type RateLimiterConfig,
   type RngMsrGuest,
   type RngMsrHost,
-  SETUP_DATA_HEADER_SIZE,
+  readLoadedImage,
   seedForPolicy,
   VirtioRngDevice,
   VmClockDevice,
@@ -103,8 +103,7 @@ export class GuestBackends {
    */
   buildKexecBoot(seed: Uint8Array | null): BootPayload {
     const image = seed ? buildKexecImage({ seed, rngIsInitialized: true }) : buildBootImage({});
-    this.bootAccounting = image.accounting;
-    return { ...toPayload(image), seed };
+    return this.handOver(image, seed);
   }
 
   /** Builds the zero page and setup_data list the loader hands to this boot. */
@@ -121,8 +120,14 @@ export class GuestBackends {
         ? seedFile.next(this.o.entropy.generate(SEED_LENGTH)).seed
         : (seedForPolicy(policy, (n) => this.o.entropy.generate(n)) ?? null);
     const image = buildBootImage(seed ? { seed } : {});
+    return this.handOver(image, seed);
+  }
+
+  /** The image as the guest receives it; its setup_data accounting becomes this boot's. */
+  private handOver(image: BootImage, seed: Uint8Array | null): BootPayload {
     this.bootAccounting = image.accounting;
-    return { ...toPayload(image), seed };
+    const { zeroPage, setupData } = readLoadedImage(image);
+    return { bootParams: zeroPage, setupData, seed };
   }
 
   accounting(): ChannelAccounting[] {
@@ -162,14 +167,4 @@ function limiterConfig(spec: GuestSpec): RateLimiterConfig {
     };
   }
   return cfg;
-}
-
-/** Reads the zero page and each setup_data node back out of guest memory, as real bytes. */
-function toPayload(image: BootImage): Omit<BootPayload, "seed"> {
-  const bootParams = image.memory.read(image.zeroPageAddr, 4096);
-  const setupData = image.nodes.map((n) => ({
-    gpa: n.addr,
-    data: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
-  }));
-  return { bootParams, setupData };
 }

@@ -6,7 +6,9 @@ export {
   type BootImage,
   type BootImageOptions,
   buildBootImage,
+  type LoadedImageBytes,
   type PlacedSetupData,
+  readLoadedImage,
   type SetupDataNodeSpec,
 } from "./boot/loader.js";
 export {

@@ -8,7 +8,11 @@ import {
   encodeSetupData,
   GuestMemory,
   GuestMemoryError,
+  OFF_SETUP_DATA,
   parseSetupData,
+  readLoadedImage,
+  readU32,
+  readU64,
   SETUP_DTB,
   SETUP_RNG_SEED,
   SetupDataError,
@@ -281,5 +285,23 @@ describe("guest memory", () => {
       }
     }
     expect(() => new GuestMemory(100n)).toThrow(GuestMemoryError);
+  });
+});
+
+describe("readLoadedImage", () => {
+  it("reads back the zero page and each setup_data node exactly as the loader wrote them", () => {
+    const seed = testBytes("seed")(32);
+    const image = buildBootImage({ seed });
+    const { zeroPage, setupData } = readLoadedImage(image);
+    expect(zeroPage).toHaveLength(4096);
+    expect(readU64(zeroPage, OFF_SETUP_DATA)).toBe(image.seedAddr);
+    expect(setupData).toHaveLength(1);
+    const [node] = setupData;
+    expect(node!.gpa).toBe(image.seedAddr);
+    expect(node!.data).toHaveLength(16 + 32);
+    expect(readU32(node!.data, 8)).toBe(SETUP_RNG_SEED);
+    expect(readU32(node!.data, 12)).toBe(32);
+    expect([...node!.data.subarray(16)]).toEqual([...seed]);
+    expect(readLoadedImage(buildBootImage()).setupData).toEqual([]);
   });
 });

@@ -1,9 +1,4 @@
-import {
-  BOOT_PARAMS_SIZE,
-  type BootImage,
-  GuestMemory,
-  SETUP_DATA_HEADER_SIZE,
-} from "@vmrng/devices";
+import { BOOT_PARAMS_SIZE, type BootImage, GuestMemory, readLoadedImage } from "@vmrng/devices";
 import { GuestKernelError } from "./errors.js";
 
 /** A run of guest-physical memory the loader wrote. */
@@ -61,14 +56,10 @@ export function loadGuestMemory(input: BootImageInput): GuestMemory {
 
 /** The image a devices loader (buildBootImage / buildKexecImage) produced, as plain regions. */
 export function bootImageInput(image: BootImage): BootImageInput {
+  const { zeroPage, setupData } = readLoadedImage(image);
   const regions: GuestMemoryRegion[] = [
-    { addr: image.zeroPageAddr, bytes: image.memory.read(image.zeroPageAddr, BOOT_PARAMS_SIZE) },
+    { addr: image.zeroPageAddr, bytes: zeroPage },
+    ...setupData.map((n) => ({ addr: n.gpa, bytes: n.data })),
   ];
-  for (const n of image.nodes) {
-    regions.push({
-      addr: n.addr,
-      bytes: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
-    });
-  }
   return { zeroPageAddr: image.zeroPageAddr, regions, memorySize: image.memory.size };
 }

@@ -154,3 +154,22 @@ export function buildBootImage(opts: BootImageOptions = {}): BootImage {
     accounting: counters.snapshot(),
   };
 }
+
+/** What a loader placed in guest memory, as bytes: the zero page and each setup_data node. */
+export interface LoadedImageBytes {
+  /** The 4096-byte boot_params at `zeroPageAddr`. */
+  zeroPage: Uint8Array;
+  /** Each node in list order: its guest-physical address and its header + payload bytes. */
+  setupData: { gpa: bigint; data: Uint8Array }[];
+}
+
+/** Reads back what buildBootImage() wrote, so it can travel to a guest or be compared. */
+export function readLoadedImage(image: BootImage): LoadedImageBytes {
+  return {
+    zeroPage: image.memory.read(image.zeroPageAddr, BOOT_PARAMS_SIZE),
+    setupData: image.nodes.map((n) => ({
+      gpa: n.addr,
+      data: image.memory.read(n.addr, SETUP_DATA_HEADER_SIZE + n.len),
+    })),
+  };
+}
