@@ -128,33 +128,35 @@ server.handle("status.get", async (msg) => {
       ...(egd ? { egd: egd.status() } : {}),
     });
   }
-  for (const hv of spec.hypervisors) {
-    // The spec's guests plus any VM started since from a snapshot (clones).
-    const guests = [...nodes.nodes.values()].filter((n) => n.parent === hv.id).map((n) => n.id);
-    const members = [hv.id, ...guests].filter((n) => !want || want.has(n));
-    if (members.length === 0) continue;
-    const link = nodes.hvLinks.get(hv.id);
-    if (link) {
-      try {
-        const r = await relay(link, { t: "status.get", nodes: members }, 5000);
-        out.push(...r.nodes);
-        continue;
-      } catch {
-        // fall through: report what the host knows
+  // Every hypervisor at once: one that is slow to answer must not hold up the others.
+  const perHypervisor = await Promise.all(
+    spec.hypervisors.map(async (hv) => {
+      // The spec's guests plus any VM started since from a snapshot (clones).
+      const guests = [...nodes.nodes.values()].filter((n) => n.parent === hv.id).map((n) => n.id);
+      const members = [hv.id, ...guests].filter((n) => !want || want.has(n));
+      if (members.length === 0) return [];
+      const link = nodes.hvLinks.get(hv.id);
+      if (link) {
+        try {
+          return (await relay(link, { t: "status.get", nodes: members }, 5000)).nodes;
+        } catch {
+          // fall through: report what the host knows
+        }
       }
-    }
-    for (const id of members) {
-      const rec = nodes.nodes.get(id)!;
-      out.push({
-        node: id,
-        role: rec.role as "hypervisor" | "guest",
-        pid: rec.pid ?? 0,
-        state: rec.state,
-        uptimeMs: 0,
-        channels: [],
+      return members.map((id) => {
+        const rec = nodes.nodes.get(id)!;
+        return {
+          node: id,
+          role: rec.role as "hypervisor" | "guest",
+          pid: rec.pid ?? 0,
+          state: rec.state,
+          uptimeMs: 0,
+          channels: [],
+        };
       });
-    }
-  }
+    }),
+  );
+  for (const reports of perHypervisor) out.push(...reports);
   return { t: "status.report", nodes: out };
 });
 server.handle("rng.getrandom", (msg) =>

@@ -196,39 +196,42 @@ host.handle("status.get", async (msg) => {
       channels: [],
     });
   }
-  for (const s of sessions.values()) {
-    if (want && !want.has(s.id)) continue;
-    const base = {
-      node: s.id,
-      role: "guest" as const,
-      pid: s.child?.pid ?? 0,
-      state: s.phase,
-      uptimeMs: 0,
-      channels: [],
-    };
-    if (s.link && (s.phase === "running" || s.phase === "starting")) {
-      try {
-        const r = await relay(s.link, { t: "status.get", nodes: [s.id] }, 3000);
-        const g = r.nodes[0];
-        if (g) {
-          // The hypervisor adds what only it can see: its generators' fingerprints.
-          const fp = s.backends.msr?.fingerprint();
-          const channels = g.channels.map((c) =>
-            c.channel === "msr" && fp ? { ...c, fingerprint: fp } : c,
-          );
-          const lineage = {
-            kexecs: s.kexecs,
-            ...(s.resumedFrom ? { from: s.resumedFrom } : {}),
-          };
-          nodes.push({ ...g, channels, pid: base.pid, state: s.phase, lineage });
-          continue;
+  // Ask every guest at once: one slow or wedged guest must not delay the others' answers.
+  const guests = [...sessions.values()].filter((s) => !want || want.has(s.id));
+  const reports = await Promise.all(
+    guests.map(async (s) => {
+      const base = {
+        node: s.id,
+        role: "guest" as const,
+        pid: s.child?.pid ?? 0,
+        state: s.phase,
+        uptimeMs: 0,
+        channels: [],
+      };
+      if (s.link && (s.phase === "running" || s.phase === "starting")) {
+        try {
+          const r = await relay(s.link, { t: "status.get", nodes: [s.id] }, 3000);
+          const g = r.nodes[0];
+          if (g) {
+            // The hypervisor adds what only it can see: its generators' fingerprints.
+            const fp = s.backends.msr?.fingerprint();
+            const channels = g.channels.map((c) =>
+              c.channel === "msr" && fp ? { ...c, fingerprint: fp } : c,
+            );
+            const lineage = {
+              kexecs: s.kexecs,
+              ...(s.resumedFrom ? { from: s.resumedFrom } : {}),
+            };
+            return { ...g, channels, pid: base.pid, state: s.phase, lineage };
+          }
+        } catch {
+          // report what the hypervisor knows
         }
-      } catch {
-        // report what the hypervisor knows
       }
-    }
-    nodes.push(base);
-  }
+      return base;
+    }),
+  );
+  nodes.push(...reports);
   return { t: "status.report", nodes };
 });
 host.handle("rng.getrandom", (msg) =>
