@@ -64,4 +64,5 @@ export {
   TokenRegistry,
   type TokenScope,
 } from "./link/tokens.js";
+export type { Toxic, ToxicDirection, ToxicEntry } from "./link/toxics/types.js";
 export type { LinkTuning } from "./link/tuning.js";

@@ -16,6 +16,9 @@ import { CloseCode, WireError, type WireErrorCode } from "../errors.js";
 import { Emitter } from "./emitter.js";
 import type { HandledType, Handler, HandlerTable } from "./handlers.js";
 import { closeReason, rawToBytes } from "./handshake.js";
+import { LinkToxics } from "./toxics/link-toxics.js";
+import type { Toxic, ToxicDirection, ToxicEntry } from "./toxics/types.js";
+import { holdPeerClose, setAutoPong } from "./toxics/ws-control.js";
 import type { ResolvedTuning } from "./tuning.js";
 
 export interface LinkIdentity {
@@ -107,6 +110,8 @@ const ALLOWED_FROM: ReadonlyMap<RoleName, ReadonlyMap<string, MessageKind>> = ne
 const MAX_REQUEST_ID = 0xffff_ffff;
 /** Frames from this size on are written at once rather than coalesced with the tick's others. */
 const COALESCE_MAX_FRAME = 16 * 1024;
+/** Close code reported locally when a toxic ended or reset the connection (no close frame). */
+const ABNORMAL_CLOSURE = 1006;
 
 /**
  * One authenticated, version-negotiated connection, the same on both ends: requests with
@@ -156,11 +161,22 @@ export class Link extends Emitter<LinkEvents> {
   readonly #socket: Socket | undefined;
   #corked = false;
 
+  // fault injection (toxics/): undefined until the first addToxic, so the hot path pays one check
+  readonly #tcp: Socket | undefined;
+  #toxics: LinkToxics | undefined;
+  /** The send / receive chain while it has toxics. */
+  #sendToxics: LinkToxics | undefined;
+  #receiveToxics: LinkToxics | undefined;
+  /** A blackholed direction swallows control frames too: our pings (send), the peer's pongs (receive). */
+  #pingsBlackholed = false;
+  #pongsBlackholed = false;
+
   /** @internal Links are created by the server and client once the handshake succeeded. */
   constructor(ws: WebSocket, init: LinkInit) {
     super();
     this.#ws = ws;
     this.#socket = init.tuning.coalesceWrites ? init.socket : undefined;
+    this.#tcp = init.socket;
     this.#codec = init.codec;
     this.#t = init.tuning;
     this.local = init.local;
@@ -255,6 +271,39 @@ export class Link extends Emitter<LinkEvents> {
   }
 
   /**
+   * Adds a Toxiproxy-style toxic to the frames this side sends or receives; toxics in one
+   * direction act in insertion order. `random` (default Math.random) drives jitter, slicing and
+   * the probabilities; pass a seeded one for a reproducible run. Throws WireError E_INVALID for a
+   * bad toxic or a duplicate name, E_CLOSED when the link is not open.
+   */
+  addToxic(
+    name: string,
+    direction: ToxicDirection,
+    toxic: Toxic,
+    random: () => number = Math.random,
+  ): void {
+    if (this.#state !== "open") throw closedError();
+    this.#toxics ??= new LinkToxics(this.#toxicHost(), this.#t.maxQueuedBytes);
+    this.#toxics.add(name, direction, toxic, random);
+    this.#relinkToxics();
+  }
+
+  /**
+   * Removes a toxic; later frames flow normally again, and what a latency, bandwidth or slicer
+   * toxic still held goes on in order. Swallowed frames (timeout, drop) stay lost.
+   */
+  removeToxic(name: string): boolean {
+    const removed = this.#toxics?.remove(name) ?? false;
+    if (removed) this.#relinkToxics();
+    return removed;
+  }
+
+  /** The active toxics, in the order they were added. */
+  toxics(): ToxicEntry[] {
+    return this.#toxics?.list() ?? [];
+  }
+
+  /**
    * Sends a request and resolves with its reply. Rejects with E_TIMEOUT, E_CLOSED,
    * E_BACKPRESSURE, E_SCHEMA (invalid request, or a reply of a type that does not answer it) or
    * E_REMOTE (the peer answered `error`; `remoteCode` holds its code).
@@ -319,6 +368,18 @@ export class Link extends Emitter<LinkEvents> {
     this.#localClose = { code, reason };
     this.#stopTimers();
     this.#failPending();
+    // A send slow_close holds our close frame back (Toxiproxy's slow_close.go holds the EOF).
+    const delay = this.#toxics?.closeDelay("send") ?? 0;
+    this.#disposeToxics();
+    if (delay > 0) {
+      this.#closeTimer = setTimeout(() => this.#sendClose(code, reason), delay);
+      this.#closeTimer.unref();
+      return;
+    }
+    this.#sendClose(code, reason);
+  }
+
+  #sendClose(code: number, reason: string): void {
     try {
       this.#ws.close(code, closeReason(reason));
     } catch {
@@ -335,13 +396,102 @@ export class Link extends Emitter<LinkEvents> {
     this.#localClose ??= { code, reason };
     this.#stopTimers();
     this.#failPending();
+    this.#disposeToxics();
     this.#ws.terminate();
+  }
+
+  // ---- toxics ------------------------------------------------------------------------------
+
+  /** The chains the hot paths consult: set only while they hold a toxic. */
+  #relinkToxics(): void {
+    const tx = this.#toxics;
+    this.#sendToxics = tx !== undefined && tx.send.size > 0 ? tx : undefined;
+    this.#receiveToxics = tx !== undefined && tx.receive.size > 0 ? tx : undefined;
+  }
+
+  #disposeToxics(): void {
+    this.#toxics?.dispose();
+    this.#relinkToxics();
+  }
+
+  #toxicHost(): ConstructorParameters<typeof LinkToxics>[0] {
+    return {
+      sendFrame: (frame) => {
+        if (this.#state !== "open") return;
+        if (!this.#writeNow(frame)) {
+          this.stats.droppedReplies++;
+          this.emit(
+            "wireError",
+            new WireError("E_BACKPRESSURE", "frame released by a toxic dropped: queue full"),
+          );
+        }
+      },
+      sendFragment: (chunk, fin) => {
+        if (this.#state !== "open") return;
+        if (fin) this.stats.framesOut++;
+        this.#ws.send(chunk, { binary: true, fin, compress: false });
+      },
+      receiveFrame: (frame) => {
+        if (this.#state !== "open") return;
+        this.#alive = true; // the frame really reached us: the peer is alive
+        this.#decodeAndDispatch(frame);
+      },
+      end: (reason) => this.#endByToxic(reason, false),
+      reset: (reason) => this.#endByToxic(reason, true),
+      blackholeChanged: (send, receive) => {
+        this.#pingsBlackholed = send;
+        this.#pongsBlackholed = receive;
+        setAutoPong(this.#ws, !send && !receive);
+      },
+      holdPeerClose: () => {
+        holdPeerClose(this.#ws, () => this.#toxics?.closeDelay("receive") ?? 0);
+      },
+    };
+  }
+
+  /**
+   * A toxic ended the connection: `reset` destroys the socket with an RST
+   * (socket.resetAndDestroy, SO_LINGER 0 as Toxiproxy's reset_peer.go does); otherwise what was
+   * written is flushed and a FIN follows (Toxiproxy's stub.Close). Neither sends a close frame:
+   * the peer sees 1006, and so does this side.
+   */
+  #endByToxic(reason: string, reset: boolean): void {
+    if (this.#state === "closed") return;
+    this.#state = "closing";
+    this.#localClose ??= { code: ABNORMAL_CLOSURE, reason };
+    this.#stopTimers();
+    this.#failPending();
+    this.#disposeToxics();
+    const tcp = this.#tcp;
+    if (tcp === undefined || tcp.destroyed) {
+      this.#ws.terminate();
+      return;
+    }
+    if (reset) {
+      tcp.resetAndDestroy();
+      return;
+    }
+    this.#uncork();
+    tcp.end();
+    this.#closeTimer ??= setTimeout(() => this.#ws.terminate(), this.#t.closeTimeoutMs);
+    this.#closeTimer.unref();
   }
 
   // ---- outgoing ----------------------------------------------------------------------------
 
-  /** Writes or queues a frame; false when the queue is full (nothing was written). */
+  /** Writes or queues a frame (through the send toxics, if any); false when the queue is full. */
   #write(frame: Uint8Array): boolean {
+    const tx = this.#sendToxics;
+    if (tx !== undefined) {
+      if (!tx.canHold(frame.byteLength)) return false;
+      tx.send.push(frame);
+      return true;
+    }
+    return this.#writeNow(frame);
+  }
+
+  /** Writes or queues a frame on the socket; false when the queue is full (nothing was written). */
+  #writeNow(frame: Uint8Array): boolean {
     const ws = this.#ws;
     if (this.#socket !== undefined) this.#coalesce(frame.byteLength);
     const buffered = ws.bufferedAmount;
@@ -481,22 +631,32 @@ export class Link extends Emitter<LinkEvents> {
   // ---- incoming ----------------------------------------------------------------------------
 
   readonly #onMessage = (data: RawData, isBinary: boolean): void => {
-    this.#alive = true;
     this.stats.framesIn++;
+    const tx = this.#receiveToxics;
+    if (tx !== undefined && isBinary) {
+      // Liveness is marked when the frame leaves the chain: a blackholed frame never "arrived".
+      if (this.#state === "open") tx.receive.push(rawToBytes(data));
+      return;
+    }
+    this.#alive = true;
     if (this.#state !== "open") return;
     if (!isBinary) {
       this.#malformed(new WireError("E_DECODE", "text frames are not part of the protocol"));
       return;
     }
+    this.#decodeAndDispatch(rawToBytes(data));
+  };
+
+  #decodeAndDispatch(bytes: Uint8Array): void {
     let msg: Message;
     try {
-      msg = this.#codec.decode(rawToBytes(data));
+      msg = this.#codec.decode(bytes);
     } catch (e) {
       this.#malformed(asWireError(e));
       return;
     }
     this.#dispatch(msg);
-  };
+  }
 
   #dispatch(msg: Message): void {
     const t = msg.t;
@@ -735,6 +895,7 @@ export class Link extends Emitter<LinkEvents> {
   // ---- liveness and teardown ---------------------------------------------------------------
 
   readonly #onPong = (): void => {
+    if (this.#pongsBlackholed) return;
     this.#alive = true;
   };
 
@@ -753,7 +914,8 @@ export class Link extends Emitter<LinkEvents> {
       return;
     }
     this.#alive = false;
-    this.#ws.ping();
+    // A send blackhole swallows our ping like any other bytes: no pong will come back.
+    if (!this.#pingsBlackholed) this.#ws.ping();
   };
 
   readonly #onSocketError = (err: Error & { code?: string }): void => {
@@ -765,6 +927,7 @@ export class Link extends Emitter<LinkEvents> {
 
   readonly #onClose = (code: number, reason: Buffer): void => {
     this.#stopTimers();
+    this.#disposeToxics();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#state = "closed";
     this.#failPending();
