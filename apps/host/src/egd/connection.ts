@@ -141,6 +141,7 @@ export class EgdConnection {
             }
             this.resumeInput();
             if (this.session.midRequest) this.armRequestTimer();
+            this.session.prefill();
             return;
         }
       }

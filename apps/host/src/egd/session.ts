@@ -88,6 +88,11 @@ export class EgdSession {
     }
   }
 
+  /** Off the hot path (replies written, client busy): top up this client's keystream. */
+  prefill(): void {
+    this.o.generator.prefill();
+  }
+
   /** True while a request has started and not all of its bytes have arrived. */
   get midRequest(): boolean {
     return this.parser.midRequest;

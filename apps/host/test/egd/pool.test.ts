@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EgdClientGenerator } from "../../src/egd/client-generator.js";
+import { EGD_KEYSTREAM_BLOCK, EgdClientGenerator } from "../../src/egd/client-generator.js";
 import { EGD_RESEED_INTERVAL_MS } from "../../src/egd/pool.js";
 import { hex, testPool } from "./helpers.js";
 
@@ -26,7 +26,7 @@ describe("EgdEntropyPool and client generators", () => {
     expect(seedCalls()).toBe(1);
     clock.advance(EGD_RESEED_INTERVAL_MS - 1);
     const before = g.fingerprint();
-    g.generate(32);
+    g.generate(EGD_KEYSTREAM_BLOCK); // past the buffered block: the next one is generated
     expect(pool.generation).toBe(1);
     expect(seedCalls()).toBe(1);
     expect(g.fingerprint()).not.toBe(before); // key erasure moved it, not a reseed
