@@ -106,7 +106,8 @@ describe("toxics: latency and bandwidth", () => {
     }
     await until(() => p.used.length === 5);
     expect(p.used.map((u) => u.desc)).toEqual([0, 1, 2, 3, 4]);
-    p.used.forEach((u, i) => expect(u.at - sentAt[i]!).toBeGreaterThanOrEqual(80));
+    const delays = p.used.map((u, i) => u.at - sentAt[i]!);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(80);
   });
 
   it("latency on receive delays what this side reads, before decoding", async () => {
