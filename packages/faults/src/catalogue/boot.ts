@@ -8,7 +8,7 @@ export const BOOT_KINDS = {
     ...boot,
     params: NoParams,
     description: "no SETUP_RNG_SEED at the next boot",
-    counterpart: "a loader without seed support (old QEMU, firmware boot, -machine x-seed=off)",
+    counterpart: "a loader without seed support (firmware boot, older QEMU and most other VMMs)",
   }),
   "seed.zero": defineKind({
     ...boot,

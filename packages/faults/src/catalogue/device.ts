@@ -15,7 +15,8 @@ export const DEVICE_KINDS = {
     ...device,
     params: Params({ bytes: Int(1, 63, 16) }),
     description: "virtio-rng returns only `bytes` of each request (used.len shorter than asked)",
-    counterpart: "a backend with little entropy at hand (QEMU rng-random short reads)",
+    counterpart:
+      "a backend with fewer bytes at hand than the buffer asks (QEMU virtio-rng pushes what it got)",
   }),
   "virtio.zeros": defineKind({
     ...device,
