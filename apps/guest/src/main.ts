@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from "node:crypto";
+import { fstatSync } from "node:fs";
 import type { GuestSpec } from "@vmrng/cluster";
 import { exitWithParent, GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
 import { DEFAULT_ZERO_PAGE_ADDR } from "@vmrng/devices";
@@ -8,7 +9,6 @@ import {
   connectLink,
   type ErrnoName,
   type Event,
-  type Link,
   type LogLine,
   WireError,
 } from "@vmrng/wire";
@@ -50,6 +50,14 @@ const PRINTK_LEVELS = [
 ] as const;
 /** Coarsest wall-clock step between polls: late polls are harmless (see GuestTransport). */
 const MIN_TIMER_MS = 10;
+/**
+ * A VM outlives its hypervisor process: when the link drops, the guest keeps running on its
+ * CRNG and reconnects (to the restarted hypervisor, which takes it back). Unreachable for this
+ * long, it powers off: nobody can talk to it, and an orphan must not run forever.
+ */
+const ORPHAN_GRACE_MS = Number(process.env.VMRNG_ORPHAN_GRACE_MS ?? 30_000);
+/** Events kept while the hypervisor is away, sent when it is back (oldest dropped beyond). */
+const OUTBOX_MAX = 10_000;
 
 const hv = connectLink({
   url,
@@ -57,10 +65,10 @@ const hv = connectLink({
   role: "guest",
   node: id,
   expect: { role: "hypervisor" },
-  reconnect: false,
+  reconnect: { initialMs: 50, maxMs: 500 },
 });
 let kernel: GuestKernel | null = null;
-let link: Link | null = null;
+const outbox: Event[] = [];
 
 function needKernel(): GuestKernel {
   if (!kernel) throw new WireError("E_CONFLICT", `guest ${id} has not booted yet`);
@@ -77,7 +85,7 @@ function sendLog(l: KernelLogLine): void {
   };
   console.log(l.line);
   try {
-    link?.send(msg);
+    if (hv.state === "open") hv.send(msg);
   } catch {
     // the hypervisor is not reading; the line is still in our log file
   }
@@ -87,16 +95,22 @@ function sendEvent(e: GuestEvent): void {
   if (e.kind === "log") return; // log lines travel as log.line
   const level: Event["level"] = e.kind === "panic" || e.kind === "driver-error" ? "error" : "info";
   const data = e.data ? (toOpenData(e.data) as Event["data"]) : undefined;
+  const ev: Event = {
+    t: "event",
+    node: id,
+    vtimeMs: e.at,
+    kind: e.kind,
+    level,
+    message: e.message.slice(0, 4096),
+    ...(data ? { data } : {}),
+  };
+  if (hv.state !== "open") {
+    // The hypervisor is away: keep it for when it is back (the history must not miss it).
+    if (outbox.push(ev) > OUTBOX_MAX) outbox.shift();
+    return;
+  }
   try {
-    link?.send({
-      t: "event",
-      node: id,
-      vtimeMs: e.at,
-      kind: e.kind,
-      level,
-      message: e.message.slice(0, 4096),
-      ...(data ? { data } : {}),
-    });
+    hv.send(ev);
   } catch {
     // dropped under backpressure; the history is best effort for the hypervisor's sake
   }
@@ -109,11 +123,10 @@ let platform: Platform | null = null;
 let hadSeed = false;
 
 /**
- * Builds the kernel around `l` (the hypervisor link): a cold boot from `boot`, or a restore
- * of `restore.snapshot` whose virtual clock continues from `restore.vtimeMs`.
+ * Builds the kernel, its devices reached through the hypervisor client: a cold boot from
+ * `boot`, or a restore of `restore.snapshot` whose virtual clock continues from `restore.vtimeMs`.
  */
 function makeKernel(
-  l: Link,
   p: Platform,
   spec: GuestSpec,
   start: { boot: BootParams } | { restore: unknown; vtimeMs: number; vmclockPage?: Uint8Array },
@@ -140,26 +153,29 @@ function makeKernel(
     virtioRngQuality: spec.virtioRng.quality,
     // Real nanoseconds: genuine timing jitter, so identical starved guests still diverge.
     tsc: () => process.hrtime.bigint(),
+    // Through the client, not `l`: after a reconnect the devices are reached on the new Link.
     transport: {
-      virtioPost: (d: { id: number; len: number }) =>
-        l.send({ t: "virtio.avail", desc: d.id, len: d.len }),
+      virtioPost: (d: { id: number; len: number }) => {
+        // The hypervisor is away: the buffer is re-posted when it is back (resubmitInflight).
+        if (hv.state === "open") hv.send({ t: "virtio.avail", desc: d.id, len: d.len });
+      },
       cpuid: async (leaf: number, subleaf: number) => {
-        const r = await l.request({ t: "msr.cpuid", leaf, subleaf });
+        const r = await hv.request({ t: "msr.cpuid", leaf, subleaf });
         return { eax: r.eax, ebx: r.ebx, ecx: r.ecx, edx: r.edx };
       },
       rdmsr: async (index: number) => {
-        const r = await l.request({ t: "msr.rdmsr", index });
+        const r = await hv.request({ t: "msr.rdmsr", index });
         return r.t === "msr.value"
           ? { kind: "ok" as const, value: r.value }
           : { kind: "gp" as const, index };
       },
       wrmsr: async (index: number, value: bigint) => {
-        const r = await l.request({ t: "msr.wrmsr", index, value });
+        const r = await hv.request({ t: "msr.wrmsr", index, value });
         return r.t === "msr.written"
           ? { kind: "ok" as const, value: 0n }
           : { kind: "gp" as const, index };
       },
-      readVmgenid: async () => (await l.request({ t: "vmgenid.read" })).vmgenid,
+      readVmgenid: async () => (await hv.request({ t: "vmgenid.read" })).vmgenid,
     },
     onWakeChanged: (at: number | null) => {
       clearTimeout(timer);
@@ -206,11 +222,10 @@ function makeKernel(
 
 hv.handle("boot.params", (msg, l) => {
   if (kernel) throw new WireError("E_CONFLICT", `guest ${id} already booted`);
-  link = l;
   const { t: _t, id: _id, bootParams: _bp, setupData: _sd, ...p } = msg;
   platform = p;
   hadSeed = msg.setupData.length > 0;
-  const k = makeKernel(l, p, specFromBoot(id, l.peer.node, msg), { boot: msg });
+  const k = makeKernel(p, specFromBoot(id, l.peer.node, msg), { boot: msg });
   kernel = k;
   void k.boot().then(async (result) => {
     if (result.kind === "panic") {
@@ -254,7 +269,6 @@ hv.handle("guest.load", (msg, l) => {
   if (saved?.format !== GUEST_STATE_FORMAT || !saved.platform || !saved.kernel) {
     throw new WireError("E_INVALID", `guest state format must be ${GUEST_STATE_FORMAT}`);
   }
-  link = l;
   platform = saved.platform;
   hadSeed = saved.hadSeed === true;
   const spec = specFromBoot(id, l.peer.node, {
@@ -265,7 +279,7 @@ hv.handle("guest.load", (msg, l) => {
     setupData: hadSeed ? [{ gpa: 0n, data: new Uint8Array(0) }] : [],
   });
   try {
-    kernel = makeKernel(l, saved.platform, spec, {
+    kernel = makeKernel(saved.platform, spec, {
       restore: saved.kernel,
       vtimeMs: msg.vtimeMs,
       ...(msg.vmclockPage ? { vmclockPage: msg.vmclockPage } : {}),
@@ -328,14 +342,14 @@ hv.handle("mem.read", (msg) => {
 /** Userspace MSR access (msr-tools): executed by this vCPU, answered by the hypervisor. */
 hv.handle("cpu.rdmsr", async (msg) => {
   needKernel();
-  const r = await link!.request({ t: "msr.rdmsr", index: msg.index });
+  const r = await hv.request({ t: "msr.rdmsr", index: msg.index });
   return r.t === "msr.value"
     ? { t: "msr.value", index: msg.index, value: r.value }
     : { t: "msr.gp", index: msg.index };
 });
 hv.handle("cpu.wrmsr", async (msg) => {
   needKernel();
-  const r = await link!.request({ t: "msr.wrmsr", index: msg.index, value: msg.value });
+  const r = await hv.request({ t: "msr.wrmsr", index: msg.index, value: msg.value });
   return r.t === "msr.written"
     ? { t: "msr.written", index: msg.index }
     : { t: "msr.gp", index: msg.index };
@@ -388,8 +402,35 @@ hv.handle("status.get", () => {
   };
 });
 
+let orphanTimer: NodeJS.Timeout | undefined;
+let everOpen = false;
 hv.on("state", (c) => {
   if (c.state === "closed") process.exit(kernel?.phase === "panicked" ? GUEST_PANIC_EXIT_CODE : 0);
+  if (c.state === "reconnecting" && everOpen && !orphanTimer) {
+    console.log(`${id}: lost the hypervisor; running on, reconnecting`);
+    orphanTimer = setTimeout(() => {
+      console.log(`${id}: no hypervisor for ${ORPHAN_GRACE_MS} ms; powering off`);
+      process.exit(0);
+    }, ORPHAN_GRACE_MS);
+  }
+  if (c.state === "open") {
+    clearTimeout(orphanTimer);
+    orphanTimer = undefined;
+    if (everOpen) {
+      console.log(`${id}: reconnected to the hypervisor`);
+      kernel?.resubmitInflight();
+    }
+    everOpen = true;
+    for (const ev of outbox.splice(0)) {
+      try {
+        hv.send(ev);
+      } catch {
+        break;
+      }
+    }
+  }
 });
-exitWithParent(() => process.exit(0));
+// Started with a pipe on stdin (a test harness, an old hypervisor): leave when the parent does.
+// A hypervisor starts guests with stdin closed: they outlive it and rejoin its successor.
+if (fstatSync(0).isFIFO()) exitWithParent(() => process.exit(0));
 process.on("SIGTERM", () => process.exit(0));

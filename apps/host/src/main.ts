@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from "node:crypto";
-import { fstatSync } from "node:fs";
+import { fstatSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -10,6 +10,7 @@ import { ClusterNodes } from "./cluster-nodes.js";
 import { type EgdLog, egdChannel, startHostEgd } from "./egd/index.js";
 import { History } from "./history.js";
 import { HostLog } from "./host-log.js";
+import { HypervisorSupervisor } from "./hypervisor-supervisor.js";
 import { Subscriptions } from "./subscriptions.js";
 
 /**
@@ -257,34 +258,48 @@ server.on("link", (link) => {
   });
 });
 
-for (const hv of spec.hypervisors) {
-  const token = tokens.issue({ role: "hypervisor", node: hv.id });
-  const child = spawnNode(HYPERVISOR_MAIN, {
-    id: hv.id,
-    logFile: runDir.logFile(hv.id),
-    env: {
-      ...process.env,
-      VMRNG_HOST_URL: server.url,
-      VMRNG_TOKEN: token,
-      VMRNG_NODE_ID: hv.id,
-      VMRNG_RUN_DIR: runDir.root,
-    },
-  });
-  nodes.hvProcs.set(hv.id, child);
-  nodes.update(hv.id, { pid: child.pid });
-  void child.exited.then((code) => {
-    if (stopping) return;
-    nodes.update(hv.id, { state: "crashed" });
+// A previous cluster's VM manifests must not make this one's hypervisors adopt stale pids.
+rmSync(join(runDir.root, "vms"), { recursive: true, force: true });
+const supervisor = new HypervisorSupervisor({
+  onExit: (hvId, code, restartInMs) => {
+    nodes.update(hvId, { state: "crashed" });
     record({
-      node: hv.id,
+      node: hvId,
       vtimeMs: Date.now() - startedAt,
       kind: "vm.state",
       level: "error",
-      message: `hypervisor ${hv.id} exited with code ${code}`,
-      data: { state: "crashed", code },
+      message:
+        restartInMs === null
+          ? `hypervisor ${hvId} exited with code ${code}; held down by a fault`
+          : `hypervisor ${hvId} exited with code ${code}; restarting in ${restartInMs} ms`,
+      data: { state: "crashed", code, ...(restartInMs === null ? {} : { restartInMs }) },
     });
-  });
-}
+  },
+  start: (hvId, guestKey, incarnation) => {
+    const child = spawnNode(HYPERVISOR_MAIN, {
+      id: hvId,
+      logFile: runDir.logFile(hvId),
+      env: {
+        ...process.env,
+        VMRNG_HOST_URL: server.url,
+        VMRNG_TOKEN: tokens.issue({ role: "hypervisor", node: hvId }),
+        VMRNG_NODE_ID: hvId,
+        VMRNG_RUN_DIR: runDir.root,
+        VMRNG_GUEST_KEY: guestKey,
+      },
+    });
+    nodes.hvProcs.set(hvId, child);
+    nodes.update(hvId, { pid: child.pid, state: "starting" });
+    if (incarnation > 1)
+      hostEvent("hv.restarted", `hypervisor ${hvId} restarted (incarnation ${incarnation})`, {
+        node: hvId,
+        incarnation,
+        pid: child.pid,
+      });
+    return child;
+  },
+});
+for (const hv of spec.hypervisors) supervisor.add(hv.id);
 hostEvent(
   "cluster.starting",
   `cluster ${spec.name}: ${spec.hypervisors.length} hypervisor(s), ${spec.hypervisors.reduce((n, h) => n + h.guests.length, 0)} guest(s)`,
@@ -295,6 +310,7 @@ async function shutdown(graceMs: number, code: number): Promise<void> {
   if (stopping) return stopping;
   stopping = (async () => {
     hostEvent("cluster.stopping", "stopping the cluster");
+    supervisor.stopAll();
     // Hypervisors stop their guests on SIGTERM, then exit; stopChild forces after the grace.
     await Promise.all([...nodes.hvProcs.values()].map((c) => stopChild(c, graceMs)));
     for (const n of nodes.nodes.values()) if (n.role !== "host") n.state = "stopped";

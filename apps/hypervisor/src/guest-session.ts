@@ -1,12 +1,13 @@
 import { join } from "node:path";
-import type { GuestSpec, NodeChild } from "@vmrng/cluster";
-import { stopChild } from "@vmrng/cluster";
+import type { GuestSpec } from "@vmrng/cluster";
 import type { Clock } from "@vmrng/crng";
 import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
 import type { BootParams, Link } from "@vmrng/wire";
 import { type BootPayload, GuestBackends } from "./guest-backends.js";
+import { type GuestProcess, stopGuestProcess } from "./guest-process.js";
 import { SeedFile } from "./seed-file.js";
 import type { VmSnapshot } from "./snapshot-file.js";
+import type { VmRecord } from "./vm-manifest.js";
 
 export type GuestPhase =
   | "stopped"
@@ -22,7 +23,9 @@ export interface GuestSessionDeps {
   entropy: ByteSource;
   msrHost: RngMsrHost;
   /** Starts the guest process (the hypervisor owns the token and the log file). */
-  spawn: (spec: GuestSpec) => NodeChild;
+  spawn: (spec: GuestSpec) => GuestProcess;
+  /** Called whenever what the VM manifest records (phase, pid, boot) changed. */
+  onChange?: () => void;
   /** Reports to the host: state changes, device errors, boot seeds. */
   emit: (
     kind: string,
@@ -44,8 +47,12 @@ export interface GuestSessionDeps {
  */
 export class GuestSession {
   phase: GuestPhase = "stopped";
-  child: NodeChild | null = null;
+  child: GuestProcess | null = null;
   link: Link | null = null;
+  /** The current process accepted a boot or a saved state: a reconnect is a rejoin, not a boot. */
+  booted = false;
+  /** The kernel reported a panic: an adopted process's unknown exit code means "panicked". */
+  private panicSeen = false;
   backends: GuestBackends;
   /** The first boot's seed, replayed at later boots under the `replayed` policy. */
   private replaySeed: Uint8Array | undefined;
@@ -72,25 +79,59 @@ export class GuestSession {
     readonly spec: GuestSpec,
     private readonly deps: GuestSessionDeps,
     private from: VmSnapshot | null = null,
+    /**
+     * A hypervisor restart: the VM runs on in `process`; its device identity (vmgenid id,
+     * VMClock counter) is the one it had, not a new generation. It rejoins when it reconnects.
+     */
+    adopted?: {
+      process: GuestProcess;
+      booted: boolean;
+      resumedFrom: string | null;
+      kexecs: number;
+      vmgenidId: Uint8Array | null;
+      generationCounter: bigint | null;
+    },
   ) {
-    this.resumedFrom = from?.vm ?? null;
-    this.backends = this.freshBackends();
+    this.resumedFrom = adopted ? adopted.resumedFrom : (from?.vm ?? null);
+    if (adopted) {
+      this.from = null;
+      this.kexecs = adopted.kexecs;
+      this.backends = new GuestBackends({
+        ...this.backendOptions(),
+        resumeFrom: {
+          vmgenidId: adopted.vmgenidId,
+          generationCounter: adopted.generationCounter,
+          newGeneration: false,
+        },
+      });
+      this.watch(adopted.process);
+      this.booted = adopted.booted;
+      this.setPhase(adopted.booted ? "running" : "starting", { adopted: true });
+    } else {
+      this.backends = this.freshBackends();
+    }
   }
 
   get id(): string {
     return this.spec.id;
   }
 
-  private freshBackends(): GuestBackends {
-    return new GuestBackends({
+  private backendOptions() {
+    return {
       spec: this.spec,
       clock: this.deps.clock,
       entropy: this.deps.entropy,
       msrHost: this.deps.msrHost,
-      ...(this.replaySeed ? { replaySeed: this.replaySeed } : {}),
       ...(this.deps.seedDir
         ? { seedFile: new SeedFile(join(this.deps.seedDir, `${this.spec.id}.seed`)) }
         : {}),
+    };
+  }
+
+  private freshBackends(): GuestBackends {
+    return new GuestBackends({
+      ...this.backendOptions(),
+      ...(this.replaySeed ? { replaySeed: this.replaySeed } : {}),
       ...(this.from
         ? {
             resumeFrom: {
@@ -123,6 +164,26 @@ export class GuestSession {
       ...(this.child ? { pid: this.child.pid } : {}),
       ...data,
     });
+    this.deps.onChange?.();
+  }
+
+  /** The kernel panicked (its event passed through us): remembered for an adopted process. */
+  notePanic(): void {
+    this.panicSeen = true;
+  }
+
+  /** Follows `child` until it exits, then records how it ended. */
+  private watch(child: GuestProcess): void {
+    this.child = child;
+    void child.exited.then((code) => {
+      if (this.child !== child) return;
+      this.detachLink();
+      const data = code === null ? { code: null, adopted: true } : { code };
+      if (this.stopping) this.setPhase("stopped", data);
+      else if (code === this.deps.panicExitCode || (code === null && this.panicSeen))
+        this.setPhase("panicked", data);
+      else this.setPhase("crashed", data);
+    });
   }
 
   /** Cold boot: a new process, a new boot image. */
@@ -135,24 +196,23 @@ export class GuestSession {
     )
       return;
     this.stopping = false;
-    const child = this.deps.spawn(this.spec);
-    this.child = child;
+    this.booted = false;
+    this.panicSeen = false;
+    this.watch(this.deps.spawn(this.spec));
     this.setPhase("starting");
-    void child.exited.then((code) => {
-      if (this.child !== child) return;
-      this.detachLink();
-      if (this.stopping) this.setPhase("stopped", { code });
-      else if (code === this.deps.panicExitCode) this.setPhase("panicked", { code });
-      else this.setPhase("crashed", { code });
-    });
   }
 
   /** The guest connected: hand it the boot image and the platform configuration. */
   async attach(link: Link): Promise<void> {
+    if (this.link && this.link !== link) this.detachLink();
     this.link = link;
     link.on("close", () => {
       if (this.link === link) this.detachLink();
     });
+    if (this.booted) {
+      await this.rejoin(link);
+      return;
+    }
     if (this.from) {
       await this.resumeSaved(link, this.from);
       return;
@@ -172,8 +232,7 @@ export class GuestSession {
           ...(kexecSeed ? { seed: Buffer.from(kexecSeed).toString("hex") } : {}),
         },
       );
-      await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
-      if (this.phase === "starting") this.setPhase("running");
+      await this.sendBoot(link, boot);
       return;
     }
     if (this.spec.seed !== "replayed" || !this.replaySeed)
@@ -187,8 +246,38 @@ export class GuestSession {
         ...(boot.seed ? { seed: Buffer.from(boot.seed).toString("hex") } : {}),
       },
     );
-    await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
+    await this.sendBoot(link, boot);
+  }
+
+  private async sendBoot(link: Link, boot: BootPayload): Promise<void> {
+    try {
+      await link.request(this.bootParams(boot), { timeoutMs: 10_000 });
+    } catch (err) {
+      // The kernel already runs: we were restarted between handing it a boot and its answer.
+      // The seed just drawn was never handed over, so nothing is handed out twice.
+      if ((err as { code?: string }).code === "E_REMOTE" && /already booted/.test(String(err))) {
+        this.booted = true;
+        await this.rejoin(link);
+        return;
+      }
+      throw err;
+    }
+    this.booted = true;
     if (this.phase === "starting") this.setPhase("running");
+    else this.deps.onChange?.();
+  }
+
+  /**
+   * A running guest reconnected: after a link failure, or to a restarted hypervisor. Its
+   * devices carry on (the guest re-posts its in-flight virtio buffer, as a vhost-user backend
+   * reconnect resubmits inflight descriptors); nothing is booted again.
+   */
+  private async rejoin(link: Link): Promise<void> {
+    this.backends.virtio?.reset();
+    this.deps.emit("vm.rejoin", "info", `${this.id}: reconnected to its hypervisor`, {
+      pid: this.child?.pid ?? null,
+    });
+    if (this.link === link && this.phase === "starting") this.setPhase("running");
   }
 
   /**
@@ -218,6 +307,7 @@ export class GuestSession {
     );
     // Later restarts of this VM are cold boots.
     this.from = null;
+    this.booted = true;
     if (this.phase === "starting") this.setPhase("running");
     if (this.backends.vmgenid) {
       clearTimeout(this.notifyTimer);
@@ -347,25 +437,32 @@ export class GuestSession {
   async stop(graceMs = 3000): Promise<void> {
     if (!this.child || this.phase === "stopped") return;
     this.stopping = true;
+    // A paused process cannot act on SIGTERM until it runs again.
+    if (this.phase === "paused") this.child.signal("SIGCONT");
     this.setPhase("stopping");
-    await stopChild(this.child, graceMs);
+    await stopGuestProcess(this.child, graceMs);
   }
 
   kill(): void {
     this.stopping = true;
-    this.child?.proc.kill("SIGKILL");
+    this.child?.signal("SIGKILL");
+  }
+
+  /** A process fault: SIGKILL without the stop bookkeeping, so it shows as a crash. */
+  crash(): void {
+    this.child?.signal("SIGKILL");
   }
 
   pause(): void {
     if (this.child && this.phase === "running") {
-      this.child.proc.kill("SIGSTOP");
+      this.child.signal("SIGSTOP");
       this.setPhase("paused");
     }
   }
 
   resume(): void {
     if (this.child && this.phase === "paused") {
-      this.child.proc.kill("SIGCONT");
+      this.child.signal("SIGCONT");
       this.setPhase("running");
     }
   }
@@ -386,10 +483,7 @@ export class GuestSession {
     const generationCounter = this.backends.vmclock?.generationCounter ?? null;
     this.backends.detach();
     this.backends = new GuestBackends({
-      spec: this.spec,
-      clock: this.deps.clock,
-      entropy: this.deps.entropy,
-      msrHost: this.deps.msrHost,
+      ...this.backendOptions(),
       resumeFrom: { vmgenidId, generationCounter, newGeneration: false },
     });
     this.kexecs += 1;
@@ -421,5 +515,21 @@ export class GuestSession {
     clearTimeout(this.notifyTimer);
     this.usedBacklog.length = 0;
     this.link = null;
+  }
+
+  /** What the VM manifest keeps of this VM, so a restarted hypervisor can take it back. */
+  record(): VmRecord {
+    return {
+      id: this.id,
+      spec: this.spec,
+      pid: this.child && this.phase !== "stopped" ? this.child.pid : null,
+      booted: this.booted,
+      resumedFrom: this.resumedFrom,
+      kexecs: this.kexecs,
+      vmgenidId: this.backends.vmgenid
+        ? Buffer.from(this.backends.vmgenid.id).toString("hex")
+        : null,
+      generationCounter: this.backends.vmclock?.generationCounter.toString() ?? null,
+    };
   }
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
+import { createHmac, randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   exitWithParent,
   GUEST_PANIC_EXIT_CODE,
   type GuestSpec,
+  isAlive,
   loadResolvedSpec,
   RunDir,
-  spawnNode,
 } from "@vmrng/cluster";
 import { RngMsrHost } from "@vmrng/devices";
 import {
@@ -19,10 +20,17 @@ import {
   WireError,
 } from "@vmrng/wire";
 import { findGuestBinary } from "./guest-binary.js";
+import { adoptGuestProcess, spawnGuestProcess } from "./guest-process.js";
 import { GuestSession } from "./guest-session.js";
 import { HostEntropy } from "./host-entropy.js";
 import { registerSnapshotCommands } from "./snapshot-commands.js";
 import type { VmSnapshot } from "./snapshot-file.js";
+import {
+  readVmManifest,
+  VM_MANIFEST_FORMAT,
+  VmManifestWriter,
+  type VmRecord,
+} from "./vm-manifest.js";
 
 /**
  * The VMM: serves each guest's devices from its own DRBG (reseeded by the host), builds the boot
@@ -91,11 +99,51 @@ const entropy = new HostEntropy(
 await entropy.start();
 const msrHost = new RngMsrHost({ clock, randomBytes: (n) => entropy.generate(n) });
 
+// The VMs a previous incarnation of this hypervisor left running (it was killed), if any.
+const manifestPath = join(runDir.root, "vms", `${id}.json`);
+const previous = readVmManifest(manifestPath, id);
+if (previous.problem)
+  emit(id, "hv.manifest", "warn", `ignoring the VM manifest: ${previous.problem}`);
+
+// Guest tokens are derived from a key the host keeps for this hypervisor across restarts, so a
+// guest that outlived us can reconnect to our successor with the token it was started with.
+const guestKey = process.env.VMRNG_GUEST_KEY
+  ? Buffer.from(process.env.VMRNG_GUEST_KEY, "base64url")
+  : randomBytes(32);
+delete process.env.VMRNG_GUEST_KEY;
+const guestToken = (guest: string): string =>
+  createHmac("sha256", guestKey).update(`vmrng guest token\0${guest}`).digest("base64url");
 const tokens = new TokenRegistry();
-const server = await createLinkServer({ role: "hypervisor", node: id, tokens });
+/** Listens where the guests that outlived our predecessor will look for us: the same port. */
+async function listen() {
+  const port = previous.manifest?.port ?? 0;
+  try {
+    return await createLinkServer({ role: "hypervisor", node: id, tokens, port });
+  } catch (err) {
+    if (port === 0) throw err;
+    emit(
+      id,
+      "hv.manifest",
+      "warn",
+      `port ${port} is taken (${(err as Error).message}); running guests cannot rejoin`,
+    );
+    return createLinkServer({ role: "hypervisor", node: id, tokens });
+  }
+}
+const server = await listen();
 const sessions = new Map<string, GuestSession>();
-/** One guest VM: booted from the cluster file, or (restore, clone) started from a snapshot. */
-function addSession(g: GuestSpec, from: VmSnapshot | null = null): GuestSession {
+const manifest = new VmManifestWriter(manifestPath, () => ({
+  format: VM_MANIFEST_FORMAT,
+  hypervisor: id,
+  port: server.port,
+  vms: [...sessions.values()].map((s) => s.record()),
+}));
+/**
+ * One guest VM: booted from the cluster file, (restore, clone) started from a snapshot, or
+ * (`adopt`) taken over running from our predecessor.
+ */
+function addSession(g: GuestSpec, from: VmSnapshot | null = null, adopt?: VmRecord): GuestSession {
+  tokens.add(guestToken(g.id), { role: "guest", node: g.id });
   const s = new GuestSession(
     g,
     {
@@ -105,24 +153,54 @@ function addSession(g: GuestSpec, from: VmSnapshot | null = null): GuestSession 
       panicExitCode: GUEST_PANIC_EXIT_CODE,
       seedDir: runDir.seedDir,
       emit: (kind, level, message, data) => emit(g.id, kind, level, message, data),
+      onChange: () => manifest.schedule(),
       spawn: (gs) =>
-        spawnNode(guestBinary.script, {
+        spawnGuestProcess(guestBinary.script, {
           id: gs.id,
           logFile: runDir.logFile(gs.id),
           env: {
             ...process.env,
             VMRNG_HV_URL: server.url,
-            VMRNG_TOKEN: tokens.issue({ role: "guest", node: gs.id }),
+            VMRNG_TOKEN: guestToken(gs.id),
             VMRNG_NODE_ID: gs.id,
           },
         }),
     },
     from,
+    adopt && adopt.pid !== null
+      ? {
+          process: adoptGuestProcess(adopt.pid),
+          booted: adopt.booted,
+          resumedFrom: adopt.resumedFrom,
+          kexecs: adopt.kexecs,
+          vmgenidId: adopt.vmgenidId ? Buffer.from(adopt.vmgenidId, "hex") : null,
+          generationCounter:
+            adopt.generationCounter === null ? null : BigInt(adopt.generationCounter),
+        }
+      : undefined,
   );
   sessions.set(g.id, s);
+  manifest.schedule();
   return s;
 }
-for (const g of mine.guests) addSession(g);
+// Take back every VM still running; start the cluster file's guests that are not.
+const adopted = new Set<string>();
+for (const vm of previous.manifest?.vms ?? []) {
+  if (vm.pid !== null && isAlive(vm.pid)) {
+    addSession({ ...vm.spec, id: vm.id, hypervisor: id }, null, vm);
+    adopted.add(vm.id);
+  }
+}
+if (adopted.size > 0) {
+  emit(
+    id,
+    "hv.adopted",
+    "info",
+    `hypervisor ${id} restarted: took back ${adopted.size} running VM(s): ${[...adopted].join(", ")}`,
+    { vms: [...adopted] },
+  );
+}
+for (const g of mine.guests) if (!adopted.has(g.id)) addSession(g);
 
 function session(node: string): GuestSession {
   const s = sessions.get(node);
@@ -178,6 +256,7 @@ server.handle("gencounter.read", (_msg, link) => {
 });
 server.handle("event", (msg, link) => {
   const { t: _t, sub: _s, ...ev } = msg;
+  if (ev.kind === "panic") sessions.get(link.peer.node)?.notePanic();
   host.send({ t: "event", ...ev, node: link.peer.node });
 });
 server.handle("log.line", (msg, link) => host.send({ ...msg, node: link.peer.node }));
@@ -319,7 +398,8 @@ if (guestBinary.reason) {
     `${guestBinary.reason}: guests start from ${guestBinary.script}`,
   );
 }
-for (const s of sessions.values()) s.start();
+for (const s of sessions.values()) if (!adopted.has(s.id)) s.start();
+manifest.writeNow();
 emit(
   id,
   "hv.ready",
@@ -333,6 +413,7 @@ async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     await Promise.all([...sessions.values()].map((s) => s.stop(2000)));
+    manifest.writeNow();
     entropy.stop();
     await server.close();
     await host.close();

@@ -297,6 +297,11 @@ export class GuestKernel {
   }
 
   /** ACPI Notify on the vmgenid device: re-read the id; a new one means the VM was forked. */
+  /** The hypervisor is back after a link loss: re-post what its predecessor never answered. */
+  resubmitInflight(): void {
+    this.inKernel(() => this.dev.hwrng?.resubmit());
+  }
+
   async onAcpiNotify(value: number = ACPI_NOTIFY_VMGENID): Promise<VmgenidNotifyOutcome> {
     if (this.phaseValue === "panicked") return { kind: "ignored" };
     const ch = this.dev.vmgenid;

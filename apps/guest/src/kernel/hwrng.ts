@@ -44,6 +44,18 @@ export class HwrngRunner implements TimedSource {
     });
   }
 
+  /**
+   * The device end came back (the hypervisor reconnected): make the in-flight buffer available
+   * again, as vhost-user resubmits inflight descriptors after a backend reconnect.
+   */
+  resubmit(): void {
+    this.hooks.asVirtio(() => {
+      const b = this.driver.inflight();
+      if (b) this.hooks.post(b);
+      this.pumpInner();
+    });
+  }
+
   /** Let the kthread run as far as it can, sending any buffer it posts. */
   pump(): void {
     this.hooks.asVirtio(() => this.pumpInner());

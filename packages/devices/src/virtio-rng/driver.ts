@@ -340,6 +340,14 @@ export class VirtioRngDriver {
     if (!this.freeHeads.includes(id)) this.freeHeads.push(id);
   }
 
+  /**
+   * The buffer posted and not yet answered, if any: what a transport that lost its device end
+   * (a vhost-user backend that reconnects) must make available again. Its head stays ours.
+   */
+  inflight(): { id: number; len: number } | null {
+    return this.outstanding ? { id: this.outstanding.id, len: this.bufSize } : null;
+  }
+
   drainEvents(): VirtioRngDriverEvent[] {
     const e = this.events;
     this.events = [];
