@@ -1,10 +1,11 @@
-import type { Static } from "@sinclair/typebox";
+import type { Static, TObject } from "@sinclair/typebox";
 import { BOOT_KINDS } from "./catalogue/boot.js";
 import { CPU_KINDS } from "./catalogue/cpu.js";
 import type { FaultKindDef, FaultLayer, NodeRole } from "./catalogue/define.js";
 import { DEVICE_KINDS } from "./catalogue/device.js";
 import { LINK_KINDS } from "./catalogue/link.js";
 import { PROCESS_KINDS } from "./catalogue/process.js";
+import { describeSchema } from "./params.js";
 
 /** Every fault kind, by its exact name. */
 export const FAULT_KINDS = {
@@ -55,4 +56,21 @@ export function describeKinds(): { kind: FaultKind; layer: FaultLayer; descripti
     layer: FAULT_KINDS[kind].layer,
     description: FAULT_KINDS[kind].description,
   }));
+}
+
+/** The params of a kind in words, for help text: name, what it accepts, default, required. */
+export function describeParams(
+  kind: FaultKind,
+): { name: string; accepts: string; default?: unknown; required: boolean }[] {
+  const schema = FAULT_KINDS[kind].params as TObject;
+  const required = new Set(schema.required ?? []);
+  return Object.entries(schema.properties).map(([name, s]) => {
+    const row: { name: string; accepts: string; default?: unknown; required: boolean } = {
+      name,
+      accepts: describeSchema(s),
+      required: required.has(name) && s.default === undefined,
+    };
+    if (s.default !== undefined) row.default = s.default;
+    return row;
+  });
 }

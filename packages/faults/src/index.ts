@@ -3,6 +3,7 @@ export { NODE_ID_PATTERN } from "./catalogue/define.js";
 export type { LinkDirection } from "./catalogue/link.js";
 export {
   describeKinds,
+  describeParams,
   FAULT_KIND_NAMES,
   FAULT_KINDS,
   type FaultKind,

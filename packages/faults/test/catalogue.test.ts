@@ -1,4 +1,11 @@
-import { describeKinds, FAULT_KIND_NAMES, FAULT_KINDS, layerOf, ownerRole } from "@vmrng/faults";
+import {
+  describeKinds,
+  describeParams,
+  FAULT_KIND_NAMES,
+  FAULT_KINDS,
+  layerOf,
+  ownerRole,
+} from "@vmrng/faults";
 import { describe, expect, it } from "vitest";
 
 describe("catalogue", () => {
@@ -71,5 +78,17 @@ describe("catalogue", () => {
       expect(r.description.length).toBeGreaterThan(10);
       expect(r.description).not.toContain("\n");
     }
+  });
+
+  it("describeParams names each param, what it accepts, its default", () => {
+    expect(describeParams("virtio.short")).toEqual([
+      { name: "bytes", accepts: "an integer in [1, 63]", default: 16, required: false },
+    ]);
+    expect(describeParams("latency")).toEqual([
+      { name: "direction", accepts: "one of up, down, both", default: "both", required: false },
+      { name: "latencyMs", accepts: "a number in [0, 86400000]", required: true },
+      { name: "jitterMs", accepts: "a number in [0, 86400000]", default: 0, required: false },
+    ]);
+    expect(describeParams("kill")).toEqual([]);
   });
 });
