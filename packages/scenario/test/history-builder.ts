@@ -13,14 +13,17 @@ export const FACTS: GuestFacts = {
   seed: "present",
 };
 
+/** A record without its seq (distributed over the union so each variant keeps its fields). */
+type NoSeq<R> = R extends unknown ? Omit<R, "seq"> : never;
+
 /** Builds a history with strictly increasing seqs, the way the runner writes it. */
 export class HistoryBuilder {
   readonly records: HistoryRecord[] = [];
   private seq = 0;
 
-  private add<R extends HistoryRecord>(r: Omit<R, "seq">): number {
+  private add(r: NoSeq<HistoryRecord>): number {
     const seq = ++this.seq;
-    this.records.push({ seq, ...r } as unknown as HistoryRecord);
+    this.records.push({ seq, ...r } as HistoryRecord);
     return seq;
   }
 
