@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CHECKER_NAMES, runCheckers } from "../src/checkers/index.js";
+import { ScenarioSchema } from "../src/schema.js";
 import { block, HistoryBuilder } from "./history-builder.js";
 
 /** A fork with vmgenid off: parent and clone return the same block. */
@@ -33,6 +34,13 @@ describe("runCheckers and expected violations", () => {
     ]);
     expect(CHECKER_NAMES).toEqual(v.results.map((r) => r.checker));
     expect(v).toMatchObject({ ok: true, unexpectedViolations: [], missingExpected: [] });
+  });
+
+  it("the scenario schema accepts exactly the checker names", () => {
+    const items = ScenarioSchema.properties.expect.properties.violations.items as unknown as {
+      anyOf: { const: string }[];
+    };
+    expect(items.anyOf.map((s) => s.const)).toEqual(CHECKER_NAMES);
   });
 
   it("declared and happened → ok", () => {

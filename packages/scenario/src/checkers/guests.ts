@@ -46,7 +46,7 @@ export function guestsOf(records: readonly HistoryRecord[]): Map<string, GuestIn
 
 /** An operation's completion with the invoke it answers (args often live only on the invoke). */
 export interface Completion {
-  invoke?: OpRecord;
+  invoke: OpRecord | undefined;
   done: OpRecord;
   args: Record<string, unknown>;
 }
@@ -64,14 +64,13 @@ export function completions(records: readonly HistoryRecord[]): Completion[] {
       open.set(r.process, r);
       continue;
     }
-    const invoke = open.get(r.process);
-    const matches = invoke !== undefined && invoke.f === r.f && invoke.node === r.node;
-    if (matches) open.delete(r.process);
-    out.push({
-      ...(matches ? { invoke } : {}),
-      done: r,
-      args: { ...(matches ? invoke.args : {}), ...r.args },
-    });
+    let invoke = open.get(r.process);
+    if (invoke !== undefined && invoke.f === r.f && invoke.node === r.node) open.delete(r.process);
+    else invoke = undefined;
+    // One object shape for every completion; args merged only when both sides carry some.
+    const args =
+      invoke?.args && r.args ? { ...invoke.args, ...r.args } : (r.args ?? invoke?.args ?? {});
+    out.push({ invoke, done: r, args });
   }
   return out;
 }

@@ -1,5 +1,5 @@
-import type { HistoryRecord } from "../history.js";
-import { completions, guestsOf, isRngOp } from "./guests.js";
+import type { HistoryRecord, OpRecord } from "../history.js";
+import { guestsOf, isRngOp } from "./guests.js";
 import {
   type CheckContext,
   type CheckResult,
@@ -79,7 +79,8 @@ export function readyByDeadline(records: readonly HistoryRecord[], ctx: CheckCon
     bytes: number;
     flags: string;
   }[] = [];
-  const byDone = new Map(completions(records).map((c) => [c.done, c]));
+  // A completion answers its process's last invoke (see completions()); args live there.
+  const invokes = new Map<number, OpRecord>();
 
   for (const r of records) {
     if (r.type === "node" && r.role === "guest" && r.cloneOf !== undefined) {
@@ -100,9 +101,11 @@ export function readyByDeadline(records: readonly HistoryRecord[], ctx: CheckCon
       } else if (r.kind === "vm.restore" && typeof r.data?.from === "string") {
         inherit(r.node, r.data.from, r);
       }
+    } else if (r.type === "op" && r.phase === "invoke") {
+      invokes.set(r.process, r);
     } else if (r.type === "op" && r.phase === "ok" && isRngOp(r.f)) {
-      const c = byDone.get(r);
-      const args = c?.args ?? {};
+      const invoke = invokes.get(r.process);
+      const args = r.args ?? (invoke?.f === r.f && invoke.node === r.node ? invoke.args : {}) ?? {};
       if (!needsReady(r.f, args) || stateOf(r.node).ready) continue;
       early.push({
         seq: r.seq,
