@@ -88,6 +88,7 @@ describe("toxics: validation", () => {
     expect(hv.removeToxic("slow")).toBe(true);
     expect(hv.toxics().map((e) => e.name)).toEqual(["s1"]);
     hv.close();
+    expect(hv.toxics()).toEqual([]);
     expect(() => hv.addToxic("late", "send", { type: "drop", probability: 0 })).toThrow(
       expect.objectContaining({ code: "E_CLOSED" }),
     );

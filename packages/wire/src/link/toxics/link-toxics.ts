@@ -106,10 +106,12 @@ export class LinkToxics {
     return this.receive.has("timeout");
   }
 
+  /** The link closed: every toxic is gone (timers stopped, held frames dropped). */
   dispose(): void {
     this.send.dispose();
     this.receive.dispose();
     this.#slicer = undefined;
+    this.#order.length = 0;
   }
 
   #toSocket(frame: Uint8Array): void {
