@@ -122,6 +122,35 @@ describe("EgdServer over real sockets", () => {
     expect(st).toMatchObject({ connections: 1n, requests: 3n, bytes: 600n, dropped: 0n });
   });
 
+  it("one request in flight at a time (virtio-rng's pattern): each reply is the stream's next bytes, none ahead", async () => {
+    // 40 × 255 bytes crosses two 4 KiB keystream block boundaries, topped up between requests.
+    const { server } = await start({}, 7);
+    const c = await new Client({ port: server.port }).connected();
+    const twin = twinStream(7, 0);
+    for (let i = 0; i < 40; i++) {
+      c.send(u8(0x02, 255));
+      expect(hex(await c.read(255))).toBe(hex(twin.generate(255)));
+      expect(c.received).toHaveLength(0);
+    }
+    // A mixed pipelined batch after that: every reply in order, exactly its own length.
+    c.send(u8(0x00, 0x02, 0x08, 0x04, 0x01, 0x05));
+    const got = await c.read(4 + 8 + 5 + 6);
+    await sleep(150);
+    expect(c.received).toHaveLength(0);
+    expect(hex(got)).toBe(
+      hex(
+        Buffer.concat([
+          u8(0xff, 0xff, 0xff, 0xff),
+          twin.generate(8),
+          u8(4, 0x34, 0x32, 0x34, 0x32),
+          u8(5),
+          twin.generate(5),
+        ]),
+      ),
+    );
+    expect(server.status().clients[0]).toMatchObject({ requests: 44n, bytes: 10213n });
+  });
+
   it("answers a burst of 32768 pipelined requests in full to a client that reads", async () => {
     // 8 MiB of replies: the socket's buffer fills again and again, and each drain resumes it.
     const { server } = await start({}, 6);
