@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { NodeChild } from "@vmrng/cluster";
 
-/** First restart delay, its ceiling, and the uptime after which a hypervisor counts as healthy. */
-const RESTART_MIN_MS = 250;
+/** Restart delays: the first, and the ceiling for one that keeps dying before it connects. */
+const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;
-const HEALTHY_AFTER_MS = 10_000;
 
 interface Supervised {
   id: string;
@@ -12,7 +11,6 @@ interface Supervised {
   guestKey: string;
   child: NodeChild | null;
   incarnation: number;
-  startedAt: number;
   delayMs: number;
   /** Held down by a fault (kill with a duration): no restart until released. */
   held: boolean;
@@ -42,13 +40,21 @@ export class HypervisorSupervisor {
       guestKey: randomBytes(32).toString("base64url"),
       child: null,
       incarnation: 0,
-      startedAt: 0,
       delayMs: RESTART_MIN_MS,
       held: false,
       timer: undefined,
     };
     this.all.set(id, s);
     this.launch(s);
+  }
+
+  /**
+   * The hypervisor connected: it started fine, so a later death is a one-off (a kill), restarted
+   * after the shortest delay; only a hypervisor dying before it connects backs off further.
+   */
+  connected(id: string): void {
+    const s = this.all.get(id);
+    if (s) s.delayMs = RESTART_MIN_MS;
   }
 
   child(id: string): NodeChild | null {
@@ -87,14 +93,12 @@ export class HypervisorSupervisor {
 
   private launch(s: Supervised): void {
     s.incarnation += 1;
-    s.startedAt = Date.now();
     const child = this.hooks.start(s.id, s.guestKey, s.incarnation);
     s.child = child;
     void child.exited.then((code) => {
       if (s.child !== child) return;
       s.child = null;
       if (this.stopped) return;
-      if (Date.now() - s.startedAt >= HEALTHY_AFTER_MS) s.delayMs = RESTART_MIN_MS;
       if (s.held) {
         this.hooks.onExit(s.id, code, null);
         return;

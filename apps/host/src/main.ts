@@ -251,6 +251,7 @@ server.on("link", (link) => {
   if (link.peer.role !== "hypervisor") return;
   const id = link.peer.node;
   nodes.hvLinks.set(id, link);
+  supervisor.connected(id);
   nodes.update(id, { state: "running" });
   hostEvent("hv.connected", `hypervisor ${id} connected`, { node: id });
   link.on("close", () => {

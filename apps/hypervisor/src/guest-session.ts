@@ -1,10 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { GuestSpec } from "@vmrng/cluster";
 import type { Clock } from "@vmrng/crng";
 import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
 import type { BootParams, Link } from "@vmrng/wire";
 import { type BootPayload, GuestBackends } from "./guest-backends.js";
-import { type GuestProcess, stopGuestProcess } from "./guest-process.js";
+import { adoptGuestProcess, type GuestProcess, stopGuestProcess } from "./guest-process.js";
 import { SeedFile } from "./seed-file.js";
 import type { VmSnapshot } from "./snapshot-file.js";
 import type { VmRecord } from "./vm-manifest.js";
@@ -22,10 +23,19 @@ export interface GuestSessionDeps {
   clock: Clock;
   entropy: ByteSource;
   msrHost: RngMsrHost;
-  /** Starts the guest process (the hypervisor owns the token and the log file). */
-  spawn: (spec: GuestSpec) => GuestProcess;
+  /** Starts the guest process with `token` (the hypervisor owns the log file). */
+  spawn: (spec: GuestSpec, token: string) => GuestProcess;
+  /**
+   * Guest tokens are scoped to one process incarnation: `admit` registers the token of a new
+   * incarnation and returns it, `revoke` drops an old one, so a stray process of an earlier
+   * incarnation (left by a hypervisor killed mid-restart) is refused at the upgrade (401).
+   */
+  admit?: (id: string, incarnation: string) => string;
+  revoke?: (id: string, incarnation: string) => void;
   /** Called whenever what the VM manifest records (phase, pid, boot) changed. */
   onChange?: () => void;
+  /** Writes the VM manifest now (before a spawn: a successor must know of every process). */
+  persistNow?: () => void;
   /** Reports to the host: state changes, device errors, boot seeds. */
   emit: (
     kind: string,
@@ -53,6 +63,10 @@ export class GuestSession {
   booted = false;
   /** The kernel reported a panic: an adopted process's unknown exit code means "panicked". */
   private panicSeen = false;
+  /** Names the current process; its token derives from it (see GuestSessionDeps.admit). */
+  incarnation: string | null = null;
+  /** Adopted without a known pid: the process must show up (connect) before this fires. */
+  private lostTimer: NodeJS.Timeout | undefined;
   backends: GuestBackends;
   /** The first boot's seed, replayed at later boots under the `replayed` policy. */
   private replaySeed: Uint8Array | undefined;
@@ -84,7 +98,11 @@ export class GuestSession {
      * VMClock counter) is the one it had, not a new generation. It rejoins when it reconnects.
      */
     adopted?: {
-      process: GuestProcess;
+      /** null: our predecessor died between the spawn and recording its pid. */
+      process: GuestProcess | null;
+      incarnation: string;
+      /** No process turns up within this many ms: boot it afresh (true) or call it crashed. */
+      lost: { afterMs: number; restart: boolean };
       booted: boolean;
       resumedFrom: string | null;
       kexecs: number;
@@ -104,8 +122,21 @@ export class GuestSession {
           newGeneration: false,
         },
       });
-      this.watch(adopted.process);
+      this.incarnation = adopted.incarnation;
+      this.deps.admit?.(this.id, adopted.incarnation);
       this.booted = adopted.booted;
+      if (adopted.process) this.watch(adopted.process);
+      else {
+        const { afterMs, restart } = adopted.lost;
+        this.lostTimer = setTimeout(() => {
+          if (this.child || this.link) return;
+          this.deps.emit("vm.lost", "warn", `${this.id}: its process never reconnected`, {
+            incarnation: adopted.incarnation,
+          });
+          if (restart) this.start();
+          else this.setPhase("crashed", { lost: true });
+        }, afterMs);
+      }
       this.setPhase(adopted.booted ? "running" : "starting", { adopted: true });
     } else {
       this.backends = this.freshBackends();
@@ -198,7 +229,18 @@ export class GuestSession {
     this.stopping = false;
     this.booted = false;
     this.panicSeen = false;
-    this.watch(this.deps.spawn(this.spec));
+    clearTimeout(this.lostTimer);
+    const old = this.incarnation;
+    const incarnation = randomBytes(8).toString("hex");
+    this.incarnation = incarnation;
+    if (old) this.deps.revoke?.(this.id, old);
+    const token = this.deps.admit?.(this.id, incarnation) ?? "";
+    // Write-ahead: the manifest names this incarnation before its process exists, so if we
+    // die right after the spawn our successor still admits (and adopts) that process.
+    this.child = null;
+    this.phase = "starting";
+    this.deps.persistNow?.();
+    this.watch(this.deps.spawn(this.spec, token));
     this.setPhase("starting");
   }
 
@@ -209,9 +251,23 @@ export class GuestSession {
     link.on("close", () => {
       if (this.link === link) this.detachLink();
     });
-    if (this.booted) {
-      await this.rejoin(link);
-      return;
+    if (this.booted || !this.child?.spawned) {
+      // A process we did not start ourselves, or one already booted: ask it what it is.
+      const st = await link
+        .request({ t: "status.get", nodes: [this.id] }, { timeoutMs: 5000 })
+        .catch((err: Error) => err);
+      if (!(st instanceof Error)) {
+        const pid = st.nodes[0]?.pid;
+        if (!this.child && pid) this.watch(adoptGuestProcess(pid));
+        clearTimeout(this.lostTimer);
+        this.booted = true;
+        await this.rejoin(link);
+        return;
+      }
+      if (!/has not booted yet/.test(st.message)) throw st;
+      // Started but never booted (our predecessor died before its boot): boot it now.
+      this.booted = false;
+      clearTimeout(this.lostTimer);
     }
     if (this.from) {
       await this.resumeSaved(link, this.from);
@@ -519,10 +575,12 @@ export class GuestSession {
 
   /** What the VM manifest keeps of this VM, so a restarted hypervisor can take it back. */
   record(): VmRecord {
+    const gone = this.phase === "stopped" || this.phase === "crashed" || this.phase === "panicked";
     return {
       id: this.id,
       spec: this.spec,
-      pid: this.child && this.phase !== "stopped" ? this.child.pid : null,
+      pid: gone ? null : (this.child?.pid ?? null),
+      incarnation: gone ? null : this.incarnation,
       booted: this.booted,
       resumedFrom: this.resumedFrom,
       kexecs: this.kexecs,

@@ -99,6 +99,9 @@ const entropy = new HostEntropy(
 await entropy.start();
 const msrHost = new RngMsrHost({ clock, randomBytes: (n) => entropy.generate(n) });
 
+const specGuests = new Set(mine.guests.map((g) => g.id));
+/** How long an adopted VM whose pid our predecessor never recorded has to reconnect. */
+const ADOPT_WAIT_MS = 5000;
 // The VMs a previous incarnation of this hypervisor left running (it was killed), if any.
 const manifestPath = join(runDir.root, "vms", `${id}.json`);
 const previous = readVmManifest(manifestPath, id);
@@ -111,8 +114,10 @@ const guestKey = process.env.VMRNG_GUEST_KEY
   ? Buffer.from(process.env.VMRNG_GUEST_KEY, "base64url")
   : randomBytes(32);
 delete process.env.VMRNG_GUEST_KEY;
-const guestToken = (guest: string): string =>
-  createHmac("sha256", guestKey).update(`vmrng guest token\0${guest}`).digest("base64url");
+const guestToken = (guest: string, incarnation: string): string =>
+  createHmac("sha256", guestKey)
+    .update(`vmrng guest token\0${guest}\0${incarnation}`)
+    .digest("base64url");
 const tokens = new TokenRegistry();
 /** Listens where the guests that outlived our predecessor will look for us: the same port. */
 async function listen() {
@@ -131,11 +136,12 @@ async function listen() {
   }
 }
 const server = await listen();
+const port = server.port;
 const sessions = new Map<string, GuestSession>();
 const manifest = new VmManifestWriter(manifestPath, () => ({
   format: VM_MANIFEST_FORMAT,
   hypervisor: id,
-  port: server.port,
+  port,
   vms: [...sessions.values()].map((s) => s.record()),
 }));
 /**
@@ -143,7 +149,6 @@ const manifest = new VmManifestWriter(manifestPath, () => ({
  * (`adopt`) taken over running from our predecessor.
  */
 function addSession(g: GuestSpec, from: VmSnapshot | null = null, adopt?: VmRecord): GuestSession {
-  tokens.add(guestToken(g.id), { role: "guest", node: g.id });
   const s = new GuestSession(
     g,
     {
@@ -154,22 +159,31 @@ function addSession(g: GuestSpec, from: VmSnapshot | null = null, adopt?: VmReco
       seedDir: runDir.seedDir,
       emit: (kind, level, message, data) => emit(g.id, kind, level, message, data),
       onChange: () => manifest.schedule(),
-      spawn: (gs) =>
+      persistNow: () => manifest.writeNow(),
+      admit: (guest, incarnation) => {
+        const token = guestToken(guest, incarnation);
+        tokens.add(token, { role: "guest", node: guest });
+        return token;
+      },
+      revoke: (guest, incarnation) => void tokens.revoke(guestToken(guest, incarnation)),
+      spawn: (gs, token) =>
         spawnGuestProcess(guestBinary.script, {
           id: gs.id,
           logFile: runDir.logFile(gs.id),
           env: {
             ...process.env,
             VMRNG_HV_URL: server.url,
-            VMRNG_TOKEN: guestToken(gs.id),
+            VMRNG_TOKEN: token,
             VMRNG_NODE_ID: gs.id,
           },
         }),
     },
     from,
-    adopt && adopt.pid !== null
+    adopt?.incarnation
       ? {
-          process: adoptGuestProcess(adopt.pid),
+          process: adopt.pid !== null ? adoptGuestProcess(adopt.pid) : null,
+          incarnation: adopt.incarnation,
+          lost: { afterMs: ADOPT_WAIT_MS, restart: specGuests.has(adopt.id) },
           booted: adopt.booted,
           resumedFrom: adopt.resumedFrom,
           kexecs: adopt.kexecs,
@@ -186,7 +200,9 @@ function addSession(g: GuestSpec, from: VmSnapshot | null = null, adopt?: VmReco
 // Take back every VM still running; start the cluster file's guests that are not.
 const adopted = new Set<string>();
 for (const vm of previous.manifest?.vms ?? []) {
-  if (vm.pid !== null && isAlive(vm.pid)) {
+  // A process with a known pid that is gone is not coming back; one without a recorded pid
+  // (we died right after spawning it) may still be starting: it gets ADOPT_WAIT_MS to connect.
+  if (vm.incarnation && (vm.pid === null || isAlive(vm.pid))) {
     addSession({ ...vm.spec, id: vm.id, hypervisor: id }, null, vm);
     adopted.add(vm.id);
   }

@@ -15,6 +15,8 @@ export interface VmRecord {
   id: string;
   spec: GuestSpec;
   pid: number | null;
+  /** The current process incarnation (its token derives from it); null: no process wanted. */
+  incarnation: string | null;
   /** The kernel accepted a boot (or a saved state): a rejoining process must not boot again. */
   booted: boolean;
   resumedFrom: string | null;

@@ -1,3 +1,4 @@
+import { blake2s } from "@noble/hashes/blake2.js";
 import { describe, expect, it } from "vitest";
 import {
   BootImageError,
@@ -109,7 +110,9 @@ describe("kernel: parse_setup_data", () => {
     expect(r.errors).toEqual([]);
     expect(sink.calls).toHaveLength(1);
     expect(sink.calls[0]).toEqual({ fn: "bootloader", buf: seed });
-    expect(r.seeds).toEqual([{ addr: 0x30000n, len: 32, viaBootloader: true }]);
+    // The fingerprint is BLAKE2s-128 of the seed as handed over, computed before it is zeroed.
+    const fingerprint = Buffer.from(blake2s(seed, { dkLen: 16 })).toString("hex");
+    expect(r.seeds).toEqual([{ addr: 0x30000n, len: 32, viaBootloader: true, fingerprint }]);
     expect(r.nodes.map((n) => n.type)).toEqual([SETUP_RNG_SEED, SETUP_DTB]);
     // Forward secrecy: data and len are zero, type and next untouched.
     expect([...img.memory.read(0x30000n + 16n, 32)]).toEqual(new Array(32).fill(0));

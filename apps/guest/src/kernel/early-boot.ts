@@ -95,7 +95,7 @@ export function runEarlyBoot(k: EarlyBootContext): EarlyBootResult {
       : "given to add_bootloader_randomness";
     k.printk(
       "info",
-      `vmrng: setup_data: SETUP_RNG_SEED of ${s.len} bytes at 0x${s.addr.toString(16)} ${how}; data and len zeroed`,
+      `vmrng: setup_data: SETUP_RNG_SEED of ${s.len} bytes at 0x${s.addr.toString(16)} ${how}; data and len zeroed (seed fingerprint ${s.fingerprint})`,
       false,
     );
   }

@@ -1,3 +1,4 @@
+import { blake2s } from "@noble/hashes/blake2.js";
 import { SetupDataError } from "../errors.js";
 import type { EntropySink } from "../sink.js";
 import {
@@ -40,6 +41,11 @@ export interface ConsumedSeed {
   len: number;
   /** true: add_bootloader_randomness (credited when trusted); false: add_device_randomness. */
   viaBootloader: boolean;
+  /**
+   * vmrng instrumentation, not in Linux: BLAKE2s-128 of the seed, taken before it is zeroed, so
+   * tests can prove no two boots ever got the same seed without any log holding the seed.
+   */
+  fingerprint: string;
 }
 
 export interface ParsedSetupData {
@@ -132,12 +138,13 @@ export function parseSetupData(
         out.log.push(`setup_data: ${e.message}`);
       } else {
         const seed = memory.read(dataAddr, h.len);
+        const fingerprint = Buffer.from(blake2s(seed, { dkLen: 16 })).toString("hex");
         if (untrusted) sink.addDeviceRandomness(seed);
         else sink.addBootloaderRandomness(seed);
         seed.fill(0);
         memory.zero(dataAddr, h.len);
         memory.writeU32(pa + BigInt(SD_OFF_LEN), 0);
-        out.seeds.push({ addr: pa, len: h.len, viaBootloader: !untrusted });
+        out.seeds.push({ addr: pa, len: h.len, viaBootloader: !untrusted, fingerprint });
       }
     }
     pa = h.next;
