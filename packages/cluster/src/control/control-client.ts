@@ -3,6 +3,7 @@ import {
   type ClusterState,
   connectLink,
   type Event,
+  type FaultEntry,
   type LinkClient,
   type LogLines,
   type MessageOf,
@@ -281,6 +282,44 @@ export class ControlClient {
       ...state
     } = await this.#link.request({ t: "snap.restore", vm, snapshot }, { timeoutMs: 30_000 });
     return state;
+  }
+
+  /**
+   * Arms a fault (see @vmrng/faults for kinds, targets and params); the host validates it,
+   * resolves its target and hands it to the process that applies it. Resolves with its number.
+   */
+  async faultAdd(
+    spec: { kind: string; target: string; params?: Record<string, unknown> },
+    forMs?: number,
+  ): Promise<number> {
+    const r = await this.#link.request(
+      {
+        t: "fault.add",
+        spec: { kind: spec.kind, target: spec.target, params: (spec.params ?? {}) as never },
+        ...(forMs === undefined ? {} : { forMs }),
+      },
+      { timeoutMs: 30_000 },
+    );
+    return r.fault;
+  }
+
+  /** The armed faults, cluster-wide. */
+  async faultList(): Promise<FaultEntry[]> {
+    const r = await this.#link.request({ t: "fault.list" }, { timeoutMs: 10_000 });
+    return r.faults;
+  }
+
+  /** Disarms one fault, every fault on `target`, or (neither given) all; resolves with how many. */
+  async faultClear(which: { fault?: number; target?: string } = {}): Promise<number> {
+    const r = await this.#link.request(
+      {
+        t: "fault.clear",
+        ...(which.fault === undefined ? {} : { fault: which.fault }),
+        ...(which.target === undefined ? {} : { target: which.target }),
+      },
+      { timeoutMs: 30_000 },
+    );
+    return r.cleared;
   }
 
   async #vm(
