@@ -22,6 +22,7 @@ export function specFromBoot(id: string, hypervisor: string, b: BootParams): Gue
     vmgenid: { mode: b.devices.vmgenid.mode, notifyDelayMs: 0 },
     interrupts: { perSecond: b.irqRate },
     clockRate: b.clockRate,
+    userspace: b.userspace ?? [],
     expect: "ready",
   };
 }

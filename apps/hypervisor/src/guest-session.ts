@@ -411,6 +411,7 @@ export class GuestSession {
       },
       clockRate: s.clockRate,
       irqRate: s.interrupts.perSecond,
+      ...(s.userspace?.length ? { userspace: s.userspace } : {}),
     };
   }
 

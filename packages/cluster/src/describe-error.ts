@@ -1,5 +1,6 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
 
 const show = (v: unknown): string =>
   v === undefined
@@ -55,4 +56,35 @@ export function describeExpected(error: ValueError): string {
     default:
       return `${error.message} ${got}`;
   }
+}
+
+/**
+ * A union of objects told apart by a literal `program` field (guest userspace programs): the
+ * error of the branch the value names, so `{program: wireguard, sessions: 0}` reports
+ * `/sessions`, not "Expected union value". Any other error is returned as it is.
+ */
+export function refineTaggedUnion(error: ValueError): ValueError {
+  const anyOf = (error.schema as { anyOf?: TSchema[] }).anyOf;
+  if (error.type !== ValueErrorType.Union || !anyOf) return error;
+  const tagOf = (s: TSchema): unknown =>
+    (s as { properties?: { program?: { const?: unknown } } }).properties?.program?.const;
+  const tags = anyOf.map(tagOf);
+  if (tags.some((t) => t === undefined)) return error;
+  const v = error.value as { program?: unknown } | null;
+  const branch = typeof v === "object" && v !== null ? anyOf[tags.indexOf(v.program)] : undefined;
+  if (!branch) {
+    const got = typeof v === "object" && v !== null ? v.program : v;
+    return {
+      ...error,
+      path: typeof v === "object" && v !== null ? `${error.path}/program` : error.path,
+      schema: { anyOf: tags.map((t) => ({ const: t })) } as unknown as TSchema,
+      value: got,
+    };
+  }
+  const inner = [...Value.Errors(branch, error.value)];
+  const first = inner.reduce<ValueError | undefined>(
+    (a, b) => (a && a.path.split("/").length >= b.path.split("/").length ? a : b),
+    undefined,
+  );
+  return first ? { ...first, path: `${error.path}${first.path}` } : error;
 }

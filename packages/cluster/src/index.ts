@@ -18,13 +18,15 @@ export {
   spawnNode,
   stopChild,
 } from "./process/spawn-node.js";
-export { mergeSettings, resolveCluster, resolveEgd } from "./resolve.js";
+export { mergeSettings, resolveCluster, resolveEgd, resolveUserspace } from "./resolve.js";
 export {
   type ClusterSpec,
   DEFAULT_GUEST,
   type EgdSpec,
   type GuestSpec,
   type HypervisorSpec,
+  USERSPACE_DEFAULTS,
+  type UserspaceProgramSpec,
 } from "./resolved.js";
 export { DEFAULT_RUN_DIR, RunDir, type RunState } from "./run-dir.js";
 export {
@@ -35,4 +37,6 @@ export {
   type GuestSettings,
   GuestSettingsSchema,
   type TokenBucketSpec,
+  type UserspaceProgramSettings,
+  UserspaceProgramSchema,
 } from "./schema.js";

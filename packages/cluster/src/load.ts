@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { LineCounter, parseDocument } from "yaml";
-import { describeExpected } from "./describe-error.js";
+import { describeExpected, refineTaggedUnion } from "./describe-error.js";
 import { ClusterFileError } from "./errors.js";
 import { resolveCluster } from "./resolve.js";
 import type { ClusterSpec } from "./resolved.js";
@@ -61,7 +61,9 @@ export function validateCluster(
 ): ClusterSpec {
   if (!checkFile.Check(raw)) {
     const errors = [...checkFile.Errors(raw)];
-    const worst = errors.reduce((a, b) => (depth(b.path) > depth(a.path) ? b : a));
+    const worst = refineTaggedUnion(
+      errors.reduce((a, b) => (depth(b.path) > depth(a.path) ? b : a)),
+    );
     throw new ClusterFileError(file, worst.path, describeExpected(worst), lineOf(worst.path));
   }
   return resolveCluster(raw as ClusterFile, file, lineOf);

@@ -1,6 +1,18 @@
 import { ClusterFileError } from "./errors.js";
-import { type ClusterSpec, DEFAULT_GUEST, type EgdSpec, type GuestSpec } from "./resolved.js";
-import type { ClusterFile, EgdSettings, GuestSettings } from "./schema.js";
+import {
+  type ClusterSpec,
+  DEFAULT_GUEST,
+  type EgdSpec,
+  type GuestSpec,
+  USERSPACE_DEFAULTS,
+  type UserspaceProgramSpec,
+} from "./resolved.js";
+import type {
+  ClusterFile,
+  EgdSettings,
+  GuestSettings,
+  UserspaceProgramSettings,
+} from "./schema.js";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain =>
@@ -27,6 +39,17 @@ function mergeInto(base: unknown, over: unknown): unknown {
  */
 function defaultExpect(g: Omit<GuestSpec, "expect">): GuestSpec["expect"] {
   return g.coco && (g.rdrand.mode === "absent" || g.rdrand.mode === "fail") ? "panic" : "ready";
+}
+
+/** Each program's unset fields from USERSPACE_DEFAULTS. */
+export function resolveUserspace(
+  list: readonly UserspaceProgramSettings[] | undefined,
+): UserspaceProgramSpec[] {
+  return (list ?? []).map((p) =>
+    p.program === "wireguard"
+      ? { ...USERSPACE_DEFAULTS.wireguard, ...p }
+      : { ...USERSPACE_DEFAULTS["getrandom-load"], ...p },
+  );
 }
 
 /** The host's EGD server: off unless enabled; a free port; no limit; 64 clients. */
@@ -68,7 +91,12 @@ export function resolveCluster(
       // Split virtqueues must have a power-of-two size (virtio 1.x spec, 2.7 "Split Virtqueues").
       if ((q & (q - 1)) !== 0)
         fail(`${path}/virtioRng/queueSize`, `expected a power of two (got ${q})`);
-      const spec = { ...merged, id, hypervisor: hv.id };
+      const spec = {
+        ...merged,
+        userspace: resolveUserspace(merged.userspace),
+        id,
+        hypervisor: hv.id,
+      };
       const fromDefaults = file.defaults?.expect ?? hv.defaults?.expect;
       return { ...spec, expect: expect ?? fromDefaults ?? defaultExpect(spec) } satisfies GuestSpec;
     });

@@ -1,5 +1,16 @@
 import type { RdrandModeName, SeedPolicyName, TokenBucketSpec, VmgenidModeName } from "./schema.js";
 
+/** A guest userspace program with every setting decided (apps/guest/src/userspace). */
+export type UserspaceProgramSpec =
+  | { program: "wireguard"; sessions: number; packetEveryMs: number }
+  | { program: "getrandom-load"; len: number; everyMs: number; flags: number };
+
+/** Per-program defaults (schema.ts repeats them for editors). */
+export const USERSPACE_DEFAULTS = {
+  wireguard: { sessions: 1, packetEveryMs: 1000 },
+  "getrandom-load": { len: 32, everyMs: 1000, flags: 0 },
+} as const;
+
 /** A guest with every setting decided: what the hypervisor boots. */
 export interface GuestSpec {
   id: string;
@@ -20,6 +31,8 @@ export interface GuestSpec {
   vmgenid: { mode: VmgenidModeName; notifyDelayMs: number };
   interrupts: { perSecond: number };
   clockRate: number;
+  /** Programs run after boot and resumed after a restore or clone; none by default. */
+  userspace: UserspaceProgramSpec[];
   expect: "ready" | "booted" | "panic";
 }
 
@@ -59,4 +72,5 @@ export const DEFAULT_GUEST: Omit<GuestSpec, "id" | "hypervisor" | "expect"> = {
   vmgenid: { mode: "notify", notifyDelayMs: 50 },
   interrupts: { perSecond: 1000 },
   clockRate: 1,
+  userspace: [],
 };

@@ -112,6 +112,71 @@ const VmgenidMode = Type.Union(
   },
 );
 
+/**
+ * Programs the guest runs in its userspace once booted, and resumes after a restore or clone
+ * (apps/guest/src/userspace): the lab's demos of what a VM fork does to real consumers.
+ */
+export const WireguardProgramSchema = Type.Object(
+  {
+    program: Type.Literal("wireguard"),
+    sessions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        default: 1,
+        description: "peers, each with its own handshake and keypair",
+      }),
+    ),
+    packetEveryMs: Type.Optional(
+      Type.Number({
+        minimum: 10,
+        maximum: 3_600_000,
+        default: 1000,
+        description: "virtual ms between data packets to each peer (each use of its keypair)",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "a WireGuard-style interface wg0: session keys from getrandom, rekey every REKEY_AFTER_TIME, keys dropped on a VM fork",
+  },
+);
+
+export const GetrandomLoadProgramSchema = Type.Object(
+  {
+    program: Type.Literal("getrandom-load"),
+    len: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: "bytes per call" }),
+    ),
+    everyMs: Type.Optional(
+      Type.Number({
+        minimum: 1,
+        maximum: 3_600_000,
+        default: 1000,
+        description: "virtual ms between calls",
+      }),
+    ),
+    flags: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 7,
+        default: 0,
+        description: "getrandom flags: GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "getrandom(len, flags) every everyMs, each result in the history",
+  },
+);
+
+export const UserspaceProgramSchema = Type.Union([
+  WireguardProgramSchema,
+  GetrandomLoadProgramSchema,
+]);
+
 /** Every guest setting; all optional so it can serve as a guest, a defaults block or an override. */
 const guestSettings = {
   cpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 2 })),
@@ -227,6 +292,13 @@ const guestSettings = {
       description: "virtual seconds per wall second",
     }),
   ),
+  userspace: Type.Optional(
+    Type.Array(UserspaceProgramSchema, {
+      maxItems: 16,
+      default: [],
+      description: "programs started after boot and resumed after a restore or clone",
+    }),
+  ),
   expect: Type.Optional(
     Type.Union([Type.Literal("ready"), Type.Literal("booted"), Type.Literal("panic")], {
       description:
@@ -276,3 +348,4 @@ export type EgdSettings = Static<typeof EgdSchema>;
 export type RdrandModeName = Static<typeof RdrandMode>;
 export type SeedPolicyName = Static<typeof SeedPolicy>;
 export type VmgenidModeName = Static<typeof VmgenidMode>;
+export type UserspaceProgramSettings = Static<typeof UserspaceProgramSchema>;

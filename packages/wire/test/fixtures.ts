@@ -202,6 +202,10 @@ export const SAMPLES: { readonly [K in MessageType]: MessageOf<K> } = {
     },
     clockRate: 1,
     irqRate: 100,
+    userspace: [
+      { program: "wireguard", sessions: 2, packetEveryMs: 1000 },
+      { program: "getrandom-load", len: 32, everyMs: 250, flags: 1 },
+    ],
   },
   "virtio.avail": { t: "virtio.avail", desc: 3, len: 64 },
   "virtio.used": { t: "virtio.used", desc: 3, data: bytes(64) },

@@ -79,6 +79,25 @@ export const DeviceConfig = Obj({
 export type DeviceConfig = Static<typeof DeviceConfig>;
 
 /**
+ * A program the guest runs in its userspace after boot, and resumes after a restore or clone
+ * (apps/guest/src/userspace), with every setting decided by the cluster file.
+ */
+export const UserspaceProgram = Type.Union([
+  Obj({
+    program: Tag("wireguard"),
+    sessions: Type.Integer({ minimum: 1, maximum: 64 }),
+    packetEveryMs: Type.Number({ minimum: 10, maximum: 3_600_000 }),
+  }),
+  Obj({
+    program: Tag("getrandom-load"),
+    len: Type.Integer({ minimum: 1, maximum: 1024 }),
+    everyMs: Type.Number({ minimum: 1, maximum: 3_600_000 }),
+    flags: Type.Integer({ minimum: 0, maximum: 7 }),
+  }),
+]);
+export type UserspaceProgram = Static<typeof UserspaceProgram>;
+
+/**
  * hypervisor → guest, the first request after the handshake: everything the loader and the
  * platform hand to a booting kernel. The guest answers `ok` once it accepted the config (boot
  * progress then arrives as `event`s), or `error` (E_INVALID) if it cannot boot with it.
@@ -94,5 +113,7 @@ export const BootParams = Obj({
   clockRate: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }),
   /** Interrupts per virtual second feeding add_interrupt_randomness(). */
   irqRate: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+  /** Userspace programs to start once booted (absent: none). */
+  userspace: Type.Optional(Type.Array(UserspaceProgram, { maxItems: 16 })),
 });
 export type BootParams = Static<typeof BootParams>;
