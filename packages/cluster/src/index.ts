@@ -37,6 +37,6 @@ export {
   type GuestSettings,
   GuestSettingsSchema,
   type TokenBucketSpec,
-  type UserspaceProgramSettings,
   UserspaceProgramSchema,
+  type UserspaceProgramSettings,
 } from "./schema.js";

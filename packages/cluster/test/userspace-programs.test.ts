@@ -42,7 +42,9 @@ hypervisors: [{ id: hv, guests: [{ id: a, userspace: [{ program: wireguard, sess
   it("names the field of the program it refuses, not just 'a union'", () => {
     const unknown = refusal(guestWith("[{ program: sshd }]"));
     expect(unknown.path).toBe("/hypervisors/0/guests/0/userspace/0/program");
-    expect(unknown.expected).toMatch(/expected one of "wireguard", "getrandom-load" \(got "sshd"\)/);
+    expect(unknown.expected).toMatch(
+      /expected one of "wireguard", "getrandom-load" \(got "sshd"\)/,
+    );
     const range = refusal(guestWith("[{ program: wireguard, sessions: 0 }]"));
     expect(range.path).toBe("/hypervisors/0/guests/0/userspace/0/sessions");
     expect(range.expected).toMatch(/expected an integer >= 1 and <= 64/);
