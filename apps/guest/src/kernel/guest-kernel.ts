@@ -29,7 +29,7 @@ import { InterruptModel } from "./interrupts.js";
 import { crngEventHandler } from "./kernel-events.js";
 import { checkOptions, type GuestBootInput, type GuestKernelOptions } from "./options.js";
 import { OutputGate } from "./output-gate.js";
-import { KernelLog, type KernelLogLine } from "./printk.js";
+import { KernelLog, type KernelLogLine, type LogLevel } from "./printk.js";
 import { crediting, type ReadinessSource, ReadinessTracker } from "./readiness.js";
 import {
   checkSnapshot,
@@ -414,6 +414,32 @@ export class GuestKernel {
       : null;
     this.inKernel(() => this.con.printk("notice", "kexec_core: Starting new kernel"));
     return seed;
+  }
+
+  /**
+   * Counter mode: read vm_generation_counter now, as a VMClock consumer does before it uses
+   * key material (the page is mappable by userspace); a moved counter runs
+   * add_vmfork_randomness() and the vmfork notifier chain before this resolves. Without the
+   * counter device it only waits for userspace to run.
+   */
+  async checkVmGeneration(): Promise<void> {
+    await this.userspace();
+    await this.gate.check();
+  }
+
+  /**
+   * printk from code loaded into this kernel: the lab's in-guest programs that stand for kernel
+   * modules (WireGuard's net_dbg_ratelimited lines). `upstream: false` for lines Linux does
+   * not print (they start with "vmrng: ").
+   */
+  modulePrintk(level: LogLevel, text: string, upstream = true): void {
+    if (this.phaseValue === "panicked") return;
+    this.inKernel(() => this.con.printk(level, text, upstream));
+  }
+
+  /** Virtual ms since boot (local_clock()), after running what fell due. */
+  get uptimeMs(): number {
+    return this.inKernel(() => this.kclock.now());
   }
 
   /** /proc/sys/kernel/random/entropy_avail. */
