@@ -7,6 +7,7 @@ import { registerKexec } from "./commands/kexec.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerQemuDemo } from "./commands/qemu-demo.js";
 import { registerRestart } from "./commands/restart.js";
+import { registerRun } from "./commands/run.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSnapshot } from "./commands/snapshot.js";
 import { registerStatus } from "./commands/status.js";
@@ -51,5 +52,6 @@ export function buildProgram(): Command {
   registerDump(program);
   registerSchema(program);
   registerQemuDemo(program);
+  registerRun(program);
   return program;
 }

@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+import { isAlive, RunDir } from "@vmrng/cluster";
+import { CliError, ExitCode } from "../exit-codes.js";
+
+/** The run's own history (the host writes its event log to history.jsonl beside it). */
+export const SCENARIO_HISTORY = "scenario-history.jsonl";
+/** The scenario as validated, the seed and the full plan: what to diff between two runs. */
+export const SCENARIO_PLAN = "scenario-plan.json";
+
+/** `20250101T120000Z`-style UTC stamp: sortable and safe in a file name. */
+export const stamp = (d: Date): string =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+
+/** `--run-dir`, else `.vmrng/runs/<scenario>-s<seed>-<stamp>/` under the working directory. */
+export function scenarioRunDir(
+  explicit: string | undefined,
+  scenario: string,
+  seed: number,
+  now = new Date(),
+): RunDir {
+  return new RunDir(explicit ?? resolve(".vmrng", "runs", `${scenario}-s${seed}-${stamp(now)}`));
+}
+
+/** Refuses a run directory where a cluster still lives: a run starts its own, fresh. */
+export function claimScenarioRunDir(runDir: RunDir): void {
+  let state: ReturnType<RunDir["readState"]>;
+  try {
+    state = runDir.readState();
+  } catch {
+    state = undefined;
+  }
+  if (state && isAlive(state.hostPid))
+    throw new CliError(
+      `a cluster ("${state.cluster}", host pid ${state.hostPid}) is running in ${runDir.root}; ` +
+        "a scenario starts its own: stop that one ('vmrng down --run-dir …') or pick another --run-dir",
+      ExitCode.USAGE,
+    );
+}
