@@ -21,6 +21,7 @@ import {
 import { toOpenData } from "./open-data.js";
 import { specFromBoot } from "./spec-from-boot.js";
 import { decodeState, encodeState } from "./state-codec.js";
+import { kernelUserspaceApi, UserspaceError, UserspaceRunner } from "./userspace/index.js";
 
 /**
  * One guest VM: a thin process around the emulated kernel. It takes its boot image and
@@ -114,6 +115,47 @@ function sendEvent(e: GuestEvent): void {
   } catch {
     // dropped under backpressure; the history is best effort for the hypervisor's sake
   }
+}
+
+/** An in-guest program's event (userspace.*), into the history like the kernel's. */
+function sendProgramEvent(
+  kind: string,
+  message: string,
+  data: Record<string, unknown>,
+  vtimeMs: number,
+): void {
+  const ev: Event = {
+    t: "event",
+    node: id,
+    vtimeMs,
+    kind,
+    level: kind === "userspace.error" ? "warn" : "info",
+    message: message.slice(0, 4096),
+    data: toOpenData(data) as Event["data"],
+  };
+  if (hv.state !== "open") {
+    if (outbox.push(ev) > OUTBOX_MAX) outbox.shift();
+    return;
+  }
+  try {
+    hv.send(ev);
+  } catch {
+    // dropped under backpressure, as kernel events are
+  }
+}
+
+let programs: UserspaceRunner | null = null;
+/** Starts the configured userspace programs: fresh after boot, from `saved` after a restore. */
+function startPrograms(k: GuestKernel, saved?: unknown): void {
+  const configs = platform?.userspace ?? [];
+  if (configs.length === 0) return;
+  const api = kernelUserspaceApi(k, {
+    clockRate: () => platform?.clockRate ?? 1,
+    emit: sendProgramEvent,
+  });
+  programs = new UserspaceRunner(api, configs, saved);
+  programs.start();
+  console.log(`${id}: userspace: started ${programs.names.join(", ")}`);
 }
 
 /** What a saved guest carries besides its kernel: the platform it was booted with. */
@@ -228,6 +270,7 @@ hv.handle("boot.params", (msg, l) => {
   const k = makeKernel(p, specFromBoot(id, l.peer.node, msg), { boot: msg });
   kernel = k;
   void k.boot().then(async (result) => {
+    if (result.kind === "running") startPrograms(k);
     if (result.kind === "panic") {
       // Let the panic lines and event reach the hypervisor, then stop like a halted CPU.
       await l.waitWritable().catch(() => undefined);
@@ -253,6 +296,8 @@ hv.handle("guest.save", () => {
     platform,
     hadSeed,
     kernel: kernelState,
+    // In the same turn as the kernel: the programs' keys are those of this instant.
+    ...(programs ? { userspace: programs.save() } : {}),
   });
   return { t: "guest.state", state, vtimeMs };
 });
@@ -265,6 +310,7 @@ hv.handle("guest.load", (msg, l) => {
     platform?: Platform;
     hadSeed?: boolean;
     kernel?: unknown;
+    userspace?: unknown;
   };
   if (saved?.format !== GUEST_STATE_FORMAT || !saved.platform || !saved.kernel) {
     throw new WireError("E_INVALID", `guest state format must be ${GUEST_STATE_FORMAT}`);
@@ -286,6 +332,13 @@ hv.handle("guest.load", (msg, l) => {
     });
   } catch (err) {
     throw new WireError("E_INVALID", `guest ${id}: cannot restore: ${(err as Error).message}`);
+  }
+  try {
+    // A restored or cloned VM's programs go on from the snapshot: same keys, same counters.
+    startPrograms(kernel, saved.userspace);
+  } catch (err) {
+    if (!(err instanceof UserspaceError)) throw err;
+    throw new WireError("E_INVALID", `guest ${id}: userspace: ${err.message}`);
   }
   return undefined;
 });
