@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerDown } from "./commands/down.js";
 import { registerDump } from "./commands/dump.js";
+import { registerFault } from "./commands/fault.js";
 import { registerGetrandom } from "./commands/getrandom.js";
 import { registerKexec } from "./commands/kexec.js";
 import { registerLogs } from "./commands/logs.js";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSnapshot(program);
   registerKexec(program);
   registerDump(program);
+  registerFault(program);
   registerSchema(program);
   registerQemuDemo(program);
   registerRun(program);

@@ -5,6 +5,14 @@ import type { GuestSpec } from "@vmrng/cluster";
 import { exitWithParent, GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
 import { DEFAULT_ZERO_PAGE_ADDR } from "@vmrng/devices";
 import {
+  clockJumpMs,
+  clockRate,
+  linkToxicsFor,
+  rdrandPlan,
+  type ValidFault,
+  validateFaultSpec,
+} from "@vmrng/faults";
+import {
   type BootParams,
   connectLink,
   type ErrnoName,
@@ -12,6 +20,7 @@ import {
   type LogLine,
   WireError,
 } from "@vmrng/wire";
+import { buildCpu } from "./kernel/arch.js";
 import {
   type GuestEvent,
   GuestKernel,
@@ -163,6 +172,7 @@ type Platform = Omit<BootParams, "t" | "id" | "bootParams" | "setupData">;
 const GUEST_STATE_FORMAT = "vmrng-guest-process/1";
 let platform: Platform | null = null;
 let hadSeed = false;
+let clockControl: { setRate(rate: number): void; jump(ms: number): void } | null = null;
 
 /**
  * Builds the kernel, its devices reached through the hypervisor client: a cold boot from
@@ -173,11 +183,11 @@ function makeKernel(
   spec: GuestSpec,
   start: { boot: BootParams } | { restore: unknown; vtimeMs: number; vmclockPage?: Uint8Array },
 ): GuestKernel {
-  const rate = p.clockRate;
+  let rate = p.clockRate;
   // Virtual time starts at the kernel's first clock read in boot(), after the loader's image
   // is in memory: early boot prints [    0.000000] as on real hardware, however long this
   // process took to get there. A restored kernel continues from the snapshot's time.
-  const base = "boot" in start ? 0 : start.vtimeMs;
+  let base = "boot" in start ? 0 : start.vtimeMs;
   let armed = !("boot" in start);
   let t0: number | null = null;
   const clock = {
@@ -185,6 +195,19 @@ function makeKernel(
       if (!armed) return base;
       t0 ??= performance.now();
       return base + (performance.now() - t0) * rate;
+    },
+  };
+  // clock.skew faults: a new rate from now on (time stays continuous), or a jump forward.
+  clockControl = {
+    setRate: (r: number) => {
+      base = clock.now();
+      t0 = performance.now();
+      rate = r;
+      k.poll();
+    },
+    jump: (ms: number) => {
+      base += ms;
+      k.poll();
     },
   };
   let timer: NodeJS.Timeout | undefined;
@@ -353,6 +376,87 @@ hv.handle("guest.kexec", async () => {
     ...(seed ? { seed } : {}),
   };
 });
+
+// ---- faults the hypervisor hands on: this vCPU's RDRAND, this kernel's clock, our link's end
+const armedFaults = new Map<number, ValidFault>();
+function applyCpuFaults(): void {
+  const k = kernel;
+  if (!k || !platform) return;
+  const list = [...armedFaults.values()];
+  if (list.some((f) => f.kind.startsWith("rdrand."))) {
+    const plan = rdrandPlan(list, new Uint8Array(randomBytes(32)));
+    k.cpu.rdrand.setMode(plan);
+    k.cpu.rdseed.setMode(plan);
+    // A vanished instruction (#UD): the kernel must stop using it, as after clear_cpu_cap().
+    if (plan.kind === "absent") {
+      k.cpu.clearCap("rdrand");
+      k.cpu.clearCap("rdseed");
+    }
+  } else {
+    const configured = buildCpu(
+      specFromBoot(id, "", {
+        ...platform,
+        t: "boot.params",
+        id: 0,
+        bootParams: new Uint8Array(0),
+        setupData: [],
+      }),
+      (n) => new Uint8Array(randomBytes(n)),
+      { now: () => 0 },
+    );
+    k.cpu.rdrand.setMode(configured.rdrand.mode);
+    k.cpu.rdseed.setMode(configured.rdseed.mode);
+  }
+  clockControl?.setRate(platform.clockRate * clockRate(list));
+}
+hv.handle("fault.add", (msg) => {
+  if (msg.fault === undefined)
+    throw new WireError("E_INVALID", "fault.add needs the host's fault number");
+  let f: ValidFault;
+  try {
+    f = validateFaultSpec({
+      kind: msg.spec.kind,
+      target: msg.spec.target,
+      params: msg.spec.params as Record<string, unknown>,
+    });
+  } catch (err) {
+    throw new WireError("E_INVALID", (err as Error).message);
+  }
+  const fresh = !armedFaults.has(msg.fault);
+  armedFaults.set(msg.fault, f);
+  for (const p of linkToxicsFor(f, `fault-${msg.fault}`)) {
+    if (p.side !== "child") continue;
+    hv.link?.removeToxic(p.name);
+    hv.link?.addToxic(p.name, p.direction, p.toxic);
+  }
+  applyCpuFaults();
+  if (fresh && clockJumpMs(f) > 0) clockControl?.jump(clockJumpMs(f));
+  console.log(`${id}: fault ${msg.fault} armed: ${f.kind}`);
+  return { t: "fault.added", fault: msg.fault };
+});
+hv.handle("fault.clear", (msg) => {
+  const ids =
+    msg.fault === undefined
+      ? [...armedFaults.keys()]
+      : [msg.fault].filter((n) => armedFaults.has(n));
+  for (const n of ids) {
+    const f = armedFaults.get(n)!;
+    armedFaults.delete(n);
+    for (const p of linkToxicsFor(f, `fault-${n}`))
+      if (p.side === "child") hv.link?.removeToxic(p.name);
+    console.log(`${id}: fault ${n} cleared: ${f.kind}`);
+  }
+  applyCpuFaults();
+  return { t: "fault.cleared", cleared: ids.length };
+});
+hv.handle("fault.list", () => ({
+  t: "fault.listed",
+  faults: [...armedFaults].map(([fault, f]) => ({
+    fault,
+    spec: { kind: f.kind, target: f.target, params: f.params as never },
+    active: true,
+  })),
+}));
 
 hv.handle("virtio.used", (msg) => kernel?.onVirtioUsed(msg.desc, msg.data));
 hv.handle("vmgenid.notify", (msg) => void kernel?.onAcpiNotify(msg.event));

@@ -9,6 +9,7 @@ import { createLinkServer, type Event, relay, TokenRegistry, WireError } from "@
 import { ClusterNodes } from "./cluster-nodes.js";
 import { type EgdLog, egdChannel, startHostEgd } from "./egd/index.js";
 import { History } from "./history.js";
+import { HostFaults } from "./host-faults.js";
 import { HostLog } from "./host-log.js";
 import { HypervisorSupervisor } from "./hypervisor-supervisor.js";
 import { Subscriptions } from "./subscriptions.js";
@@ -239,6 +240,45 @@ server.handle("snap.clone", async (msg) => {
   }
 });
 
+// ---- faults: numbered and validated here, applied by the process that owns the link or device
+const faults = new HostFaults(
+  {
+    nodes: () =>
+      [...nodes.nodes.values()].map((n) => ({
+        id: n.id,
+        role: n.role,
+        ...(n.parent ? { parent: n.parent } : {}),
+      })),
+    hvLink: (hv) => nodes.hvLinks.get(hv),
+    killHypervisor: (hv, hold) => supervisor.kill(hv, { hold }),
+    releaseHypervisor: (hv) => supervisor.release(hv),
+    signalHypervisor: (hv, sig) => supervisor.child(hv)?.proc.kill(sig),
+    record: (kind, message, data) =>
+      record({
+        node: "host",
+        vtimeMs: Date.now() - startedAt,
+        kind,
+        level: kind === "fault.error" ? "error" : "warn",
+        message,
+        data: data as Event["data"],
+      }),
+    now: () => Date.now(),
+  },
+  Number.parseInt(process.env.VMRNG_FAULT_SEED ?? "", 10) || randomBytes(4).readUInt32LE(0),
+);
+server.handle("fault.add", async (msg) => ({
+  t: "fault.added",
+  fault: await faults.add(msg.spec, msg.forMs),
+}));
+server.handle("fault.list", () => ({ t: "fault.listed", faults: faults.list() }));
+server.handle("fault.clear", async (msg) => ({
+  t: "fault.cleared",
+  cleared: await faults.clear({
+    ...(msg.fault === undefined ? {} : { fault: msg.fault }),
+    ...(msg.target === undefined ? {} : { target: msg.target }),
+  }),
+}));
+
 let stopping: Promise<void> | null = null;
 server.handle("cluster.down", async (msg) => {
   const ids = [...nodes.nodes.keys()];
@@ -252,6 +292,7 @@ server.on("link", (link) => {
   const id = link.peer.node;
   nodes.hvLinks.set(id, link);
   supervisor.connected(id);
+  void faults.resend(id);
   nodes.update(id, { state: "running" });
   hostEvent("hv.connected", `hypervisor ${id} connected`, { node: id });
   link.on("close", () => {

@@ -106,8 +106,23 @@ export class GuestBackends {
     return this.handOver(image, seed);
   }
 
-  /** Builds the zero page and setup_data list the loader hands to this boot. */
-  buildBoot(): BootPayload {
+  /**
+   * Builds the zero page and setup_data list the loader hands to this boot. `override`: a
+   * boot fault's seed (seed.absent/zero/replayed, or malicious: an attacker-known seed) in place
+   * of the policy; the seed file is then left alone.
+   */
+  buildBoot(
+    override?: { kind: "absent" } | { kind: "zero" } | { kind: "given"; seed: Uint8Array },
+  ): BootPayload {
+    if (override) {
+      const seed =
+        override.kind === "absent"
+          ? null
+          : override.kind === "zero"
+            ? new Uint8Array(SEED_LENGTH)
+            : override.seed;
+      return this.handOver(buildBootImage(seed ? { seed } : {}), seed);
+    }
     const policy =
       this.o.spec.seed === "replayed"
         ? this.o.replaySeed

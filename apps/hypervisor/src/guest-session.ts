@@ -3,6 +3,14 @@ import { join } from "node:path";
 import type { GuestSpec } from "@vmrng/cluster";
 import type { Clock } from "@vmrng/crng";
 import { type ByteSource, type RngMsrHost, VirtioRngError } from "@vmrng/devices";
+import {
+  bootSeedOverride,
+  type FaultLayer,
+  rdrandPlan,
+  type ValidFault,
+  virtioFaultFor,
+  vmgenidNotifyPlan,
+} from "@vmrng/faults";
 import type { BootParams, Link } from "@vmrng/wire";
 import { type BootPayload, GuestBackends } from "./guest-backends.js";
 import { adoptGuestProcess, type GuestProcess, stopGuestProcess } from "./guest-process.js";
@@ -36,6 +44,8 @@ export interface GuestSessionDeps {
   onChange?: () => void;
   /** Writes the VM manifest now (before a spawn: a successor must know of every process). */
   persistNow?: () => void;
+  /** The faults armed on this guest (of one layer), in arming order (see HypervisorFaults). */
+  faults?: (layer?: FaultLayer) => ValidFault[];
   /** Reports to the host: state changes, device errors, boot seeds. */
   emit: (
     kind: string,
@@ -67,6 +77,14 @@ export class GuestSession {
   incarnation: string | null = null;
   /** Adopted without a known pid: the process must show up (connect) before this fires. */
   private lostTimer: NodeJS.Timeout | undefined;
+  /** Used buffers a virtio.stall fault holds back; released when it is cleared. */
+  private readonly stalled: { id: number; bytes: Uint8Array }[] = [];
+  /** The last used buffer delivered (virtio.repeat answers it again). */
+  private lastUsed: Uint8Array | undefined;
+  /** Counts attacker-known values handed out (malicious), so each is recomputable. */
+  private attackerCounter = 0;
+  /** The last seed handed to a boot (seed.replayed hands it again). */
+  private lastSeed: Uint8Array | undefined;
   backends: GuestBackends;
   /** The first boot's seed, replayed at later boots under the `replayed` policy. */
   private replaySeed: Uint8Array | undefined;
@@ -275,8 +293,25 @@ export class GuestSession {
     }
     const kexecSeed = this.kexecSeed;
     this.kexecSeed = undefined;
+    const seedFault =
+      kexecSeed === undefined
+        ? bootSeedOverride(
+            this.faults("boot").concat(this.faults("device")),
+            this.lastSeed,
+            this.attackerCounter++,
+          )
+        : null;
     const boot =
-      kexecSeed === undefined ? this.backends.buildBoot() : this.backends.buildKexecBoot(kexecSeed);
+      kexecSeed !== undefined
+        ? this.backends.buildKexecBoot(kexecSeed)
+        : this.backends.buildBoot(
+            seedFault === null
+              ? undefined
+              : seedFault.kind === "absent" || seedFault.kind === "zero"
+                ? seedFault
+                : { kind: "given", seed: seedFault.seed },
+          );
+    if (boot.seed) this.lastSeed = boot.seed.slice();
     if (kexecSeed !== undefined) {
       this.deps.emit(
         "boot.seed",
@@ -296,9 +331,9 @@ export class GuestSession {
     this.deps.emit(
       "boot.seed",
       "info",
-      `${this.id}: setup_data ${boot.seed ? `SETUP_RNG_SEED (${this.spec.seed})` : "without a seed"}`,
+      `${this.id}: setup_data ${boot.seed ? `SETUP_RNG_SEED (${seedFault ? `fault: ${seedFault.kind}` : this.spec.seed})` : "without a seed"}`,
       {
-        policy: this.spec.seed,
+        policy: seedFault ? `fault:${seedFault.kind}` : this.spec.seed,
         ...(boot.seed ? { seed: Buffer.from(boot.seed).toString("hex") } : {}),
       },
     );
@@ -365,18 +400,74 @@ export class GuestSession {
     this.from = null;
     this.booted = true;
     if (this.phase === "starting") this.setPhase("running");
-    if (this.backends.vmgenid) {
+    const dev = this.backends.vmgenid;
+    if (dev) {
+      // Device faults shape this generation change: lost, delayed, duplicated, unchanged id.
+      const plan = vmgenidNotifyPlan(this.faults("device"), this.attackerCounter++);
+      if (plan.drop) {
+        this.deps.emit(
+          "vmgenid.notify",
+          "warn",
+          `${this.id}: ACPI Notify(VGEN, 0x80) lost (fault)`,
+          { lost: true },
+        );
+        return;
+      }
+      if (plan.unchangedId) dev.writeId(snap.vmgenidId ?? dev.id);
+      else if (plan.id) dev.writeId(plan.id);
       clearTimeout(this.notifyTimer);
       this.notifyTimer = setTimeout(() => {
-        if (this.link !== link) return;
-        try {
-          link.send({ t: "vmgenid.notify", event: 0x80 });
-          this.deps.emit("vmgenid.notify", "info", `${this.id}: ACPI Notify(VGEN, 0x80)`);
-        } catch {
-          // the guest went away before its notify
-        }
-      }, this.spec.vmgenid.notifyDelayMs);
+        for (let i = 0; i < plan.times; i++)
+          this.notifyVmgenid(link, plan.delayMs > 0 || plan.times > 1 || plan.unchangedId);
+      }, this.spec.vmgenid.notifyDelayMs + plan.delayMs);
     }
+  }
+
+  /** Raises the vmgenid ACPI Notify(0x80) on the guest (the driver re-reads the id). */
+  private notifyVmgenid(link: Link, faulted: boolean): void {
+    if (this.link !== link) return;
+    try {
+      link.send({ t: "vmgenid.notify", event: 0x80 });
+      this.deps.emit(
+        "vmgenid.notify",
+        faulted ? "warn" : "info",
+        `${this.id}: ACPI Notify(VGEN, 0x80)${faulted ? " (faulted)" : ""}`,
+        {
+          vmgenid: Buffer.from(this.backends.vmgenid?.id ?? new Uint8Array()).toString("hex"),
+        },
+      );
+    } catch {
+      // the guest went away before its notify
+    }
+  }
+
+  private faults(layer?: FaultLayer): ValidFault[] {
+    return this.deps.faults?.(layer) ?? [];
+  }
+
+  /** A device fault was armed on this guest. */
+  onFaultArmed(spec: ValidFault): void {
+    // A notify whose id did not change, at once: the driver must ignore it (vmgenid_notify's
+    // memcmp early return), with no reseed and no uevent.
+    if (spec.kind === "vmgenid.unchanged" && this.link && this.backends.vmgenid)
+      this.notifyVmgenid(this.link, true);
+  }
+
+  /** A device fault was cleared: what a stall held back goes out now, in order. */
+  onFaultCleared(_spec: ValidFault): void {
+    if (this.stalled.length > 0) this.deliver(this.stalled.splice(0));
+  }
+
+  /** The spec's RDRAND, unless an rdrand.* fault is armed: the CPU this boot gets. */
+  private rdrandAtBoot(): BootParams["cpu"]["rdrand"] {
+    const s = this.spec;
+    const cpuFaults = this.faults("cpu");
+    if (!cpuFaults.some((f) => f.kind.startsWith("rdrand.")))
+      return { mode: s.rdrand.mode, failProbability: s.rdrand.failProbability };
+    const plan = rdrandPlan(cpuFaults);
+    return plan.kind === "flaky"
+      ? { mode: "flaky", failProbability: plan.failProbability }
+      : { mode: plan.kind, failProbability: s.rdrand.failProbability };
   }
 
   private bootParams(boot: BootPayload): Omit<BootParams, "id"> {
@@ -387,7 +478,7 @@ export class GuestSession {
       setupData: boot.setupData,
       cpu: {
         cpus: s.cpus,
-        rdrand: { mode: s.rdrand.mode, failProbability: s.rdrand.failProbability },
+        rdrand: this.rdrandAtBoot(),
         coco: s.coco,
         trustCpu: s.trust.cpu,
         trustBootloader: s.trust.bootloader,
@@ -445,9 +536,31 @@ export class GuestSession {
    * drains. Only a guest that is gone (link closed) loses them, as on a device reset.
    */
   private deliver(used: { id: number; bytes: Uint8Array }[]): void {
+    const faults = this.faults("device");
+    if (faults.length > 0) used = this.faultUsed(used, faults);
+    if (used.length > 0) this.lastUsed = used[used.length - 1]!.bytes;
     this.usedBacklog.push(...used);
     this.flushUsed();
     this.armWake();
+  }
+
+  /** What the device puts in the used ring under virtio faults (stall, short, zeros, repeat). */
+  private faultUsed(used: { id: number; bytes: Uint8Array }[], faults: ValidFault[]) {
+    const plan = virtioFaultFor(faults, this.attackerCounter);
+    if (plan.healthy) return used;
+    const out: { id: number; bytes: Uint8Array }[] = [];
+    let previous = this.lastUsed;
+    for (const u of used) {
+      if (plan.content === "attacker") this.attackerCounter++;
+      const a = plan.answer(u.bytes.length, u.bytes, previous);
+      if (!a.deliver) {
+        this.stalled.push(u);
+        continue;
+      }
+      out.push({ id: u.id, bytes: a.bytes });
+      previous = a.bytes;
+    }
+    return out;
   }
 
   private flushUsed(): void {

@@ -11,6 +11,7 @@ import {
   RunDir,
 } from "@vmrng/cluster";
 import { RngMsrHost } from "@vmrng/devices";
+import { msrFaultAnswer } from "@vmrng/faults";
 import {
   connectLink,
   createLinkServer,
@@ -23,6 +24,7 @@ import { findGuestBinary } from "./guest-binary.js";
 import { adoptGuestProcess, spawnGuestProcess } from "./guest-process.js";
 import { GuestSession } from "./guest-session.js";
 import { HostEntropy } from "./host-entropy.js";
+import { HypervisorFaults } from "./hv-faults.js";
 import { registerSnapshotCommands } from "./snapshot-commands.js";
 import type { VmSnapshot } from "./snapshot-file.js";
 import {
@@ -159,6 +161,7 @@ function addSession(g: GuestSpec, from: VmSnapshot | null = null, adopt?: VmReco
       seedDir: runDir.seedDir,
       emit: (kind, level, message, data) => emit(g.id, kind, level, message, data),
       onChange: () => manifest.schedule(),
+      faults: (layer) => faults.faultsFor(g.id, layer),
       persistNow: () => manifest.writeNow(),
       admit: (guest, incarnation) => {
         const token = guestToken(guest, incarnation);
@@ -230,12 +233,37 @@ function guestLink(node: string) {
   if (!s.link) throw new WireError("E_CLOSED", `guest "${node}" is ${s.phase}, not connected`);
   return s.link;
 }
+/**
+ * A host request for guest `vm`, relayed unless a partition cuts `vm` from the host: then it
+ * is dropped like a packet (never answered; the requester times out), as in a real partition.
+ */
+function toGuest<R>(vm: string, forward: () => Promise<R>): Promise<R> {
+  if (faults.cutFromHost(vm)) return new Promise<R>(() => undefined);
+  return forward();
+}
+
+// ---- faults: the host numbers them, this hypervisor applies those on its guests' links,
+// devices and processes, and hands CPU/clock faults to the guest that owns them
+const faults = new HypervisorFaults({
+  id,
+  host,
+  session: (node) => sessions.get(node),
+  emit: (node, kind, level, message, data) =>
+    emit(node, kind, level, message, data as Record<string, unknown> | undefined),
+});
+host.handle("fault.add", async (msg) => ({ t: "fault.added", fault: await faults.add(msg) }));
+host.handle("fault.clear", async (msg) => ({
+  t: "fault.cleared",
+  cleared: await faults.clear(msg.fault),
+}));
+host.handle("fault.list", () => ({ t: "fault.listed", faults: faults.list() }));
 
 // ---- guests: boot, devices, events ---------------------------------------------------------
 server.on("link", (link) => {
   if (link.peer.role !== "guest") return;
   sessionOf(link)
     .attach(link)
+    .then(() => faults.reattach(link.peer.node))
     .catch((err: Error) =>
       emit(link.peer.node, "boot.error", "error", `boot.params refused: ${err.message}`),
     );
@@ -246,9 +274,16 @@ server.handle("msr.cpuid", (msg, link) => {
   const r = msr ? msr.cpuid(msg.leaf, msg.subleaf) : { eax: 0, ebx: 0, ecx: 0, edx: 0 };
   return { t: "msr.cpuid.regs", ...r };
 });
+let msrFaultCounter = 0;
 server.handle("msr.rdmsr", (msg, link) => {
   const msr = sessionOf(link).backends.msr;
-  const r = msr ? msr.rdmsr(msg.index) : ({ kind: "gp" } as const);
+  let r: { kind: "ok"; value: bigint } | { kind: "gp" } = msr
+    ? msr.rdmsr(msg.index)
+    : { kind: "gp" };
+  // msr.zero / msr.gp / malicious: what a broken or hostile hypervisor answers instead.
+  const armed = faults.faultsFor(link.peer.node, "device");
+  if (armed.length > 0 && r.kind === "ok")
+    r = msrFaultAnswer(armed, msg.index, r.value, msrFaultCounter++);
   return r.kind === "ok"
     ? { t: "msr.value", index: msg.index, value: r.value }
     : { t: "msr.gp", index: msg.index };
@@ -273,9 +308,12 @@ server.handle("gencounter.read", (_msg, link) => {
 server.handle("event", (msg, link) => {
   const { t: _t, sub: _s, ...ev } = msg;
   if (ev.kind === "panic") sessions.get(link.peer.node)?.notePanic();
+  if (faults.cutFromHost(link.peer.node)) return;
   host.send({ t: "event", ...ev, node: link.peer.node });
 });
-server.handle("log.line", (msg, link) => host.send({ ...msg, node: link.peer.node }));
+server.handle("log.line", (msg, link) => {
+  if (!faults.cutFromHost(link.peer.node)) host.send({ ...msg, node: link.peer.node });
+});
 
 // ---- the host's commands -------------------------------------------------------------------
 host.handle("status.get", async (msg) => {
@@ -330,14 +368,17 @@ host.handle("status.get", async (msg) => {
   return { t: "status.report", nodes };
 });
 host.handle("rng.getrandom", (msg) =>
-  relay(
-    guestLink(msg.vm),
-    { t: "rng.getrandom", vm: msg.vm, len: msg.len, flags: msg.flags },
-    120_000,
+  toGuest(msg.vm, () =>
+    relay(
+      guestLink(msg.vm),
+      { t: "rng.getrandom", vm: msg.vm, len: msg.len, flags: msg.flags },
+      120_000,
+    ),
   ),
 );
 host.handle("rng.read", (msg) => {
   const { t, vm, source, len, nonblock } = msg;
+  if (faults.cutFromHost(vm)) return new Promise<never>(() => undefined);
   return relay(
     guestLink(vm),
     { t, vm, source, len, ...(nonblock === undefined ? {} : { nonblock }) },
@@ -345,13 +386,22 @@ host.handle("rng.read", (msg) => {
   );
 });
 host.handle("mem.read", (msg) =>
-  relay(guestLink(msg.vm), { t: "mem.read", vm: msg.vm, gpa: msg.gpa, len: msg.len }),
+  toGuest(msg.vm, () =>
+    relay(guestLink(msg.vm), { t: "mem.read", vm: msg.vm, gpa: msg.gpa, len: msg.len }),
+  ),
 );
 host.handle("cpu.rdmsr", (msg) =>
-  relay(guestLink(msg.vm), { t: "cpu.rdmsr", vm: msg.vm, index: msg.index }),
+  toGuest(msg.vm, () => relay(guestLink(msg.vm), { t: "cpu.rdmsr", vm: msg.vm, index: msg.index })),
 );
 host.handle("cpu.wrmsr", (msg) =>
-  relay(guestLink(msg.vm), { t: "cpu.wrmsr", vm: msg.vm, index: msg.index, value: msg.value }),
+  toGuest(msg.vm, () =>
+    relay(guestLink(msg.vm), {
+      t: "cpu.wrmsr",
+      vm: msg.vm,
+      index: msg.index,
+      value: msg.value,
+    }),
+  ),
 );
 host.handle("log.read", (msg) => {
   const { id: _id, ...body } = msg;

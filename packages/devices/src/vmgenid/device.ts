@@ -69,6 +69,15 @@ export class VmGenIdDevice {
     return { id: this.id, notify: { kind: "acpi-notify", value: ACPI_NOTIFY_VMGENID } };
   }
 
+  /**
+   * Writes an id of the hypervisor's choosing (fault injection): the one before the last
+   * generation change (a restore that forgot to change it) or an attacker-known one.
+   */
+  writeId(id: Uint8Array): void {
+    this.current = this.checked(id.slice());
+    this.counters.served(VMGENID_SIZE, this.clock.now());
+  }
+
   accounting(): ChannelAccounting {
     return this.counters.snapshot();
   }

@@ -39,16 +39,31 @@ function seedBytes(seed: number | Uint8Array): Uint8Array {
 
 /** One RDRAND or RDSEED unit, executing one 64-bit instruction per call. */
 export class RngInstructionUnit {
-  private readonly decider: ChaChaDrbg | null;
+  private decider: ChaChaDrbg | null = null;
   private executed = 0;
   private readonly counters = new ChannelCounters("rdrand");
+  #mode: RngInstructionMode;
 
   constructor(
     readonly name: "RDRAND" | "RDSEED",
-    readonly mode: RngInstructionMode,
+    mode: RngInstructionMode,
     private readonly randomBytes: (n: number) => Uint8Array,
     private readonly clock?: Clock,
   ) {
+    this.#mode = mode;
+    this.setMode(mode);
+  }
+
+  get mode(): RngInstructionMode {
+    return this.#mode;
+  }
+
+  /**
+   * Changes how the unit behaves from the next execution on: a part that starts failing in
+   * the field (fault injection). CPUID does not change; whether the kernel still uses the
+   * instruction is up to the cpufeature bits it set at boot.
+   */
+  setMode(mode: RngInstructionMode): void {
     if (mode.kind === "flaky") {
       const p = mode.failProbability;
       if (!(p >= 0 && p <= 1)) {
@@ -58,6 +73,7 @@ export class RngInstructionUnit {
     } else {
       this.decider = null;
     }
+    this.#mode = mode;
   }
 
   get present(): boolean {
@@ -86,14 +102,14 @@ export class RngInstructionUnit {
   }
 
   private execute(): RngInstructionResult {
-    switch (this.mode.kind) {
+    switch (this.#mode.kind) {
       case "fail":
         return { cf: false, value: 0n };
       case "stuck":
-        return { cf: true, value: this.mode.value ?? AMD_STUCK_VALUE };
+        return { cf: true, value: this.#mode.value ?? AMD_STUCK_VALUE };
       case "flaky": {
         const draw = readU32(this.decider!.generate(4), 0) / 2 ** 32;
-        if (draw < this.mode.failProbability) return { cf: false, value: 0n };
+        if (draw < this.#mode.failProbability) return { cf: false, value: 0n };
         return { cf: true, value: this.fresh() };
       }
       case "ok":
