@@ -1,10 +1,9 @@
 import { join } from "node:path";
 import { atomicWriteFile } from "@vmrng/cluster";
 import { ControlClient } from "@vmrng/cluster/control";
-import { SeededRandom, type ValidFault } from "@vmrng/faults";
-import { computeStats, expandSchedule, renderSummary, runCheckers, summaryJson } from "@vmrng/scenario";
+import type { ValidFault } from "@vmrng/faults";
+import { computeStats, renderSummary, runCheckers, summaryJson } from "@vmrng/scenario";
 import { note } from "../commands/common.js";
-import { CliError, ExitCode } from "../exit-codes.js";
 import { colorsEnabled } from "../output/colors.js";
 import { type LaunchedHost, launchHost, waitForHostState } from "../process/launch-host.js";
 import { teardown } from "../process/teardown.js";
@@ -15,14 +14,10 @@ import { GuestTracker } from "./guest-tracker.js";
 import { HistoryWriter } from "./history-writer.js";
 import { loadScenario } from "./load-scenario.js";
 import { OpRunner } from "./op-runner.js";
+import { runPlan, targetRandom } from "./plan.js";
 import { PlanDriver, SETTLE_MS } from "./plan-driver.js";
-import {
-  claimScenarioRunDir,
-  SCENARIO_HISTORY,
-  SCENARIO_PLAN,
-  scenarioRunDir,
-} from "./run-dir.js";
-import { RunExit, asBadInput, infraError } from "./run-errors.js";
+import { claimScenarioRunDir, SCENARIO_HISTORY, SCENARIO_PLAN, scenarioRunDir } from "./run-dir.js";
+import { asBadInput, infraError, RunExit } from "./run-errors.js";
 import { checkScenarioAgainstCluster } from "./validate-faults.js";
 import { waitBooted } from "./wait-booted.js";
 
@@ -39,6 +34,13 @@ const HOST_START_MS = 15_000;
 const BOOT_WAIT_MIN_MS = 10_000;
 const BOOT_WAIT_MAX_MS = 60_000;
 
+/**
+ * How long one op may wait for its reply. A request swallowed by a partition or a blackhole
+ * never gets one; past this it is recorded as `info` (outcome unknown) and its client moves on,
+ * as a Jepsen client does on a timeout. A blocking getrandom on a starved guest fits well inside.
+ */
+const OP_TIMEOUT_MS = 5000;
+
 /** The signals that stop a run: the cluster is torn down, and the exit is 128 + signal. */
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type StopSignal = keyof typeof SIGNALS;
@@ -54,9 +56,7 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
   const seed = opts.seed ?? scenario.seed;
   const checked = await asBadInput(() => checkScenarioAgainstCluster(scenario, cluster));
   const faultSteps = new Map<number, ValidFault>(checked.map((f) => [f.step, f.fault]));
-  const plan = await asBadInput(async () =>
-    expandSchedule(scenario, seed, new SeededRandom(seed).fork("plan")),
-  );
+  const plan = await asBadInput(() => runPlan(scenario, seed));
   const runDir = scenarioRunDir(opts.runDir, scenario.name, seed);
   claimScenarioRunDir(runDir);
 
@@ -119,7 +119,13 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
     for (const hv of cluster.hypervisors) {
       history.append({ type: "node", node: hv.id, role: "hypervisor", parent: "host" });
       for (const g of hv.guests)
-        history.append({ type: "node", node: g.id, role: "guest", parent: hv.id, facts: guestFacts(g) });
+        history.append({
+          type: "node",
+          node: g.id,
+          role: "guest",
+          parent: hv.id,
+          facts: guestFacts(g),
+        });
     }
     const bootWaitMs = Math.min(
       BOOT_WAIT_MAX_MS,
@@ -133,8 +139,10 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
     if (!abort.signal.aborted) {
       history.append({ type: "run", phase: "cluster-up", scenario: scenario.name, seed });
       const runEndsAt = Date.now() + scenario.durationMs;
-      const ops = new OpRunner(client, history, guests, () => runEndsAt + SETTLE_MS - Date.now());
-      faults = new FaultRunner(client, history, guests, new SeededRandom(seed).fork("targets"));
+      const ops = new OpRunner(client, history, guests, () =>
+        Math.min(OP_TIMEOUT_MS, runEndsAt + SETTLE_MS - Date.now()),
+      );
+      faults = new FaultRunner(client, history, guests, targetRandom(seed));
       const driver = new PlanDriver({
         history,
         events: recorder,
@@ -161,13 +169,19 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
       if (r.survivors.length) note(`pids ${r.survivors.join(", ")} survived SIGKILL`);
     } else if (host) {
       await client?.close().catch(() => {});
-      note(`the cluster keeps running in ${runDir.root}; stop it with 'vmrng down --run-dir ${runDir.root}'`);
+      note(
+        `the cluster keeps running in ${runDir.root}; stop it with 'vmrng down --run-dir ${runDir.root}'`,
+      );
     }
   }
 
   // ---- the verdict -------------------------------------------------------------------------
   const records = history.records;
-  const verdict = runCheckers(records, { deadlineMs: scenario.deadlines.readyMs }, scenario.expect.violations);
+  const verdict = runCheckers(
+    records,
+    { deadlineMs: scenario.deadlines.readyMs },
+    scenario.expect.violations,
+  );
   const stats = computeStats(records, { historyPath });
   const faultErrors = faults?.errors ?? [];
   const ok = verdict.ok && faultErrors.length === 0 && infra === undefined && !stoppedBy;
@@ -183,7 +197,9 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(renderSummary(verdict, stats, records, { color: colorsEnabled(process.stdout) }));
+    process.stdout.write(
+      renderSummary(verdict, stats, records, { color: colorsEnabled(process.stdout) }),
+    );
     for (const e of faultErrors) note(`fault not applied: ${e}`);
     if (faultErrors.length && verdict.ok)
       note("the run fails: the invariants were not tested under every fault of the scenario");
