@@ -101,11 +101,27 @@ function sendLog(l: KernelLogLine): void {
   }
 }
 
+/**
+ * An event for the history. While the hypervisor is away it waits in the outbox (the history
+ * must not miss what happened meanwhile); under backpressure it is dropped (best effort).
+ */
+function forwardEvent(ev: Event): void {
+  if (hv.state !== "open") {
+    if (outbox.push(ev) > OUTBOX_MAX) outbox.shift();
+    return;
+  }
+  try {
+    hv.send(ev);
+  } catch {
+    // dropped under backpressure
+  }
+}
+
 function sendEvent(e: GuestEvent): void {
   if (e.kind === "log") return; // log lines travel as log.line
   const level: Event["level"] = e.kind === "panic" || e.kind === "driver-error" ? "error" : "info";
   const data = e.data ? (toOpenData(e.data) as Event["data"]) : undefined;
-  const ev: Event = {
+  forwardEvent({
     t: "event",
     node: id,
     vtimeMs: e.at,
@@ -113,17 +129,7 @@ function sendEvent(e: GuestEvent): void {
     level,
     message: e.message.slice(0, 4096),
     ...(data ? { data } : {}),
-  };
-  if (hv.state !== "open") {
-    // The hypervisor is away: keep it for when it is back (the history must not miss it).
-    if (outbox.push(ev) > OUTBOX_MAX) outbox.shift();
-    return;
-  }
-  try {
-    hv.send(ev);
-  } catch {
-    // dropped under backpressure; the history is best effort for the hypervisor's sake
-  }
+  });
 }
 
 /** An in-guest program's event (userspace.*), into the history like the kernel's. */
@@ -133,7 +139,7 @@ function sendProgramEvent(
   data: Record<string, unknown>,
   vtimeMs: number,
 ): void {
-  const ev: Event = {
+  forwardEvent({
     t: "event",
     node: id,
     vtimeMs,
@@ -141,16 +147,7 @@ function sendProgramEvent(
     level: kind === "userspace.error" ? "warn" : "info",
     message: message.slice(0, 4096),
     data: toOpenData(data) as Event["data"],
-  };
-  if (hv.state !== "open") {
-    if (outbox.push(ev) > OUTBOX_MAX) outbox.shift();
-    return;
-  }
-  try {
-    hv.send(ev);
-  } catch {
-    // dropped under backpressure, as kernel events are
-  }
+  });
 }
 
 let programs: UserspaceRunner | null = null;
