@@ -1,18 +1,8 @@
+// The wire's own toxic types: a type-only import, so no socket code comes with them.
+import type { Toxic, ToxicDirection } from "@vmrng/wire";
 import type { ValidFault } from "../spec.js";
 
-/** The wire's Toxic (packages/wire), restated here so this package stays free of socket code. */
-export type Toxic =
-  | { type: "latency"; latencyMs: number; jitterMs: number }
-  | { type: "bandwidth"; bytesPerSec: number }
-  | { type: "slow_close"; delayMs: number }
-  | { type: "timeout"; timeoutMs: number }
-  | { type: "reset_peer"; timeoutMs: number }
-  | { type: "slicer"; averageSize: number; sizeVariation: number; delayUs: number }
-  | { type: "limit_data"; bytes: number }
-  | { type: "drop"; probability: number }
-  | { type: "duplicate"; probability: number }
-  | { type: "corrupt"; probability: number; bytes: number };
-export type ToxicDirection = "send" | "receive";
+export type { Toxic, ToxicDirection };
 
 /** One toxic to install: on which end of the link, which way, under which name. */
 export interface ToxicPlacement {
