@@ -33,12 +33,15 @@ export function describeExpected(error: ValueError): string {
       return `unknown field; allowed fields: ${Object.keys((s.properties as object) ?? {}).join(", ")}`;
     case ValueErrorType.ObjectRequiredProperty:
       return "required field is missing";
+    case ValueErrorType.ArrayUniqueItems:
+      return `expected no repeated items ${got}`;
     default:
       break;
   }
   const lits = literals(error.schema);
   if (lits) return `expected one of ${lits.map(show).join(", ")} ${got}`;
   if ("const" in s) return `expected ${show(s.const)} ${got}`;
+  if (Array.isArray(s.anyOf)) return `expected ${s.description ?? "one of several forms"} ${got}`;
   const desc = typeof s.description === "string" ? ` (${s.description})` : "";
   switch (s.type) {
     case "integer":
@@ -52,7 +55,7 @@ export function describeExpected(error: ValueError): string {
     case "array":
       return `expected a list${"maxItems" in s ? ` of at most ${s.maxItems} items` : ""}${"minItems" in s && (s.minItems as number) > 0 ? ` with at least ${s.minItems}` : ""} ${got}`;
     case "object":
-      return `expected a mapping ${got}`;
+      return `expected a mapping${desc} ${got}`;
     default:
       return `${error.message} ${got}`;
   }

@@ -1,5 +1,6 @@
 export { atomicWriteFile } from "./atomic-write.js";
 export { DEFAULT_CLUSTER_YAML } from "./default-cluster.js";
+export { describeExpected } from "./describe-error.js";
 export { ClusterFileError } from "./errors.js";
 export {
   loadClusterFile,

@@ -1,8 +1,8 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
+import { describeExpected } from "@vmrng/cluster";
 import type { CheckerName } from "./checkers/index.js";
-import { describeExpected } from "./describe-error.js";
 import { DurationError, formatDuration, parseDuration } from "./duration.js";
 import { ScenarioError } from "./errors.js";
 import {
