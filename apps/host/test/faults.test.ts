@@ -112,6 +112,23 @@ describe("device faults, applied by the hypervisor", () => {
   });
 });
 
+describe("targets", () => {
+  it("role:guest arms one fault on every guest of the hypervisor; clearing it frees them all", async () => {
+    const read = (vm: string) =>
+      c.raw.request({ t: "cpu.rdmsr", vm, index: DEFAULT_MSR_COMMONHV_RNG });
+    const id = await c.control.faultAdd({ kind: "msr.zero", target: "role:guest" });
+    const [entry] = await c.control.faultList();
+    expect(entry?.nodes).toEqual(["g1", "g2"]);
+    for (const vm of ["g1", "g2"])
+      expect(await read(vm)).toMatchObject({ t: "msr.value", value: 0n });
+    await c.control.faultClear({ fault: id });
+    for (const vm of ["g1", "g2"]) {
+      const r = await read(vm);
+      expect(r.t === "msr.value" && r.value !== 0n).toBe(true);
+    }
+  });
+});
+
 describe("link toxics", () => {
   it("latency on the host ⟷ hypervisor link delays every round trip; clearing it restores", async () => {
     const id = await c.control.faultAdd({

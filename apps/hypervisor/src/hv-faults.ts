@@ -83,10 +83,13 @@ export class HypervisorFaults {
       if (err instanceof FaultError) throw new WireError("E_INVALID", err.message);
       throw err;
     }
-    const a: Armed = { fault: msg.fault, spec, layer: layerOf(spec.kind), nodes: msg.nodes };
-    this.armed.delete(a.fault);
+    // The host hands one fault over node by node (`all`, `role:guest`): collect its nodes.
+    const known = this.armed.get(msg.fault);
+    const fresh = msg.nodes.filter((n) => !known?.nodes.includes(n));
+    const a: Armed = known ?? { fault: msg.fault, spec, layer: layerOf(spec.kind), nodes: [] };
+    a.nodes.push(...fresh);
     this.armed.set(a.fault, a);
-    for (const node of a.nodes) await this.apply(a, node, "start");
+    for (const node of fresh) await this.apply(a, node, "start");
     return a.fault;
   }
 
