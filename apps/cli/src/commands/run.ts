@@ -17,13 +17,23 @@ export function registerRun(program: Command): void {
         "SCENARIO is a .yaml/.yml file, a .ts/.mts/.js/.mjs module whose default export is the scenario (defineScenario from @vmrng/scenario), or the name of one in tools/scenarios (e.g. fork-notify).",
     )
     .argument("<scenario>", "scenario file, or the name of one in tools/scenarios")
-    .option("--seed <n>", "seed of the plan and of random fault targets (default: the scenario's, else 1)", seedArg)
-    .option("--json", "print the summary as one JSON document (RunSummaryJson + runDir, faultErrors)")
+    .option(
+      "--seed <n>",
+      "seed of the plan and of random fault targets (default: the scenario's, else 1)",
+      seedArg,
+    )
+    .option(
+      "--json",
+      "print the summary as one JSON document (RunSummaryJson + runDir, faultErrors)",
+    )
     .option(
       "--run-dir <dir>",
       "run directory for the run's cluster, logs and history (default: .vmrng/runs/<scenario>-s<seed>-<time>/)",
     )
-    .option("--keep", "leave the cluster running after the run (stop it with vmrng down --run-dir DIR)")
+    .option(
+      "--keep",
+      "leave the cluster running after the run (stop it with vmrng down --run-dir DIR)",
+    )
     .addHelpText(
       "after",
       examples(
@@ -36,8 +46,13 @@ export function registerRun(program: Command): void {
         "violation did not happen, or a fault could not be applied), 2 bad scenario or option\n" +
         "(nothing started), 3 the cluster did not start or its host went away, 130/143 interrupted.\n",
     )
-    .action(async (scenario: string, opts: { seed?: number; json?: boolean; runDir?: string; keep?: boolean }) => {
-      const { runScenario } = await import("../run/run-scenario.js");
-      process.exitCode = await runScenario(scenario, opts);
-    });
+    .action(
+      async (
+        scenario: string,
+        opts: { seed?: number; json?: boolean; runDir?: string; keep?: boolean },
+      ) => {
+        const { runScenario } = await import("../run/run-scenario.js");
+        process.exitCode = await runScenario(scenario, opts);
+      },
+    );
 }

@@ -204,6 +204,8 @@ export async function runScenario(arg: string, opts: RunOptions): Promise<number
     if (faultErrors.length && verdict.ok)
       note("the run fails: the invariants were not tested under every fault of the scenario");
     for (const w of waitTimeouts) note(`wait timed out: ${w}`);
+    if (stoppedBy)
+      note(`${stoppedBy}: the run was cut short; the checks above cover only what ran`);
     note(`history: ${historyPath}`);
   }
   if (stoppedBy) return SIGNALS[stoppedBy];
