@@ -124,7 +124,7 @@ describe("vmrng run: a tiny TypeScript scenario", () => {
 });
 
 describe("vmrng run: verdicts and bad input", () => {
-  it("exits 1 when a declared violation does not happen", async () => {
+  it("exits 1 when a declared violation does not happen (reusing a run directory)", async () => {
     const file = write(
       "declared.yaml",
       `name: declared
@@ -135,8 +135,8 @@ schedule:
 expect: { violations: [unique-blocks] }
 `,
     );
-    const runDir = join(tmp, "declared");
-    runDirs.push(runDir);
+    // the tiny run's directory: its histories must not leak into this run
+    const runDir = join(tmp, "tiny");
     const r = await vmrng(["run", file, "--json", "--run-dir", runDir], { timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout.toString("utf8"));
@@ -144,6 +144,12 @@ expect: { violations: [unique-blocks] }
     expect(summary.missingExpected).toEqual(["unique-blocks"]);
     expect(summary.unexpectedViolations).toEqual([]);
     expect(existsSync(join(runDir, "state.json"))).toBe(false);
+    const { records } = readHistory(runDir);
+    expect(records[0]).toMatchObject({ seq: 1, type: "run", phase: "start", scenario: "declared" });
+    expect(records.filter((r) => r.type === "run").every((r) => r.scenario === "declared")).toBe(
+      true,
+    );
+    expect(records.filter((r) => r.type === "event" && r.kind === "boot.seed")).toHaveLength(1);
   }, 70_000);
 
   it("refuses a bad fault spec with exit 2 before starting anything", async () => {

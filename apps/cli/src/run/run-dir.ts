@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { isAlive, RunDir } from "@vmrng/cluster";
 import { CliError, ExitCode } from "../exit-codes.js";
 
@@ -7,12 +8,8 @@ export const SCENARIO_HISTORY = "scenario-history.jsonl";
 /** The scenario as validated, the seed and the full plan: what to diff between two runs. */
 export const SCENARIO_PLAN = "scenario-plan.json";
 
-/** `20250101T120000Z`-style UTC stamp: sortable and safe in a file name. */
-export const stamp = (d: Date): string =>
-  d
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
+/** `20250101T120000.123Z`-style UTC stamp: sortable, safe in a file name, ms apart. */
+export const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, "");
 
 /** `--run-dir`, else `.vmrng/runs/<scenario>-s<seed>-<stamp>/` under the working directory. */
 export function scenarioRunDir(
@@ -24,7 +21,11 @@ export function scenarioRunDir(
   return new RunDir(explicit ?? resolve(".vmrng", "runs", `${scenario}-s${seed}-${stamp(now)}`));
 }
 
-/** Refuses a run directory where a cluster still lives: a run starts its own, fresh. */
+/**
+ * Refuses a run directory where a cluster still lives: a run starts its own, fresh. A directory
+ * reused from an earlier run loses that run's histories, so none of its events is read back
+ * into this one.
+ */
 export function claimScenarioRunDir(runDir: RunDir): void {
   let state: ReturnType<RunDir["readState"]>;
   try {
@@ -38,4 +39,6 @@ export function claimScenarioRunDir(runDir: RunDir): void {
         "a scenario starts its own: stop that one ('vmrng down --run-dir …') or pick another --run-dir",
       ExitCode.USAGE,
     );
+  for (const f of [runDir.historyFile, join(runDir.root, SCENARIO_HISTORY)])
+    rmSync(f, { force: true });
 }
