@@ -114,5 +114,5 @@ describe("the hypervisor killed at random points during boots", () => {
       .map((e) => (e.data as { seed?: string }).seed)
       .filter((s): s is string => s !== undefined);
     expect(new Set(seeds).size).toBe(seeds.length);
-  }, 240_000);
+  }, 420_000);
 });
