@@ -5,7 +5,12 @@
 export * from "./catalogue/index.js";
 export { Codec, PACKR_OPTIONS, UNPACKR_OPTIONS } from "./codec/codec.js";
 export { type CodecLimits, DEFAULT_LIMITS } from "./codec/limits.js";
-export { isMessage, validateMessage } from "./codec/validate.js";
+export {
+  checkSource,
+  isMessage,
+  precompiledChecksModule,
+  validateMessage,
+} from "./codec/validate.js";
 export {
   CloseCode,
   isWireError,
@@ -66,3 +71,9 @@ export {
 } from "./link/tokens.js";
 export type { Toxic, ToxicDirection, ToxicEntry } from "./link/toxics/types.js";
 export type { LinkTuning } from "./link/tuning.js";
+export {
+  type PendingUpgrade,
+  startUpgrade,
+  type UpgradeOutcome,
+  type UpgradeTarget,
+} from "./link/upgrade.js";

@@ -277,3 +277,43 @@ describe("codec: typed errors", () => {
     expect(err.requestId).toBe(2);
   });
 });
+
+describe("precompiled validators (what the guest bundle carries)", () => {
+  it("behave as the runtime-compiled ones on every message type, valid and broken", async () => {
+    const { precompiledChecksModule, MESSAGE_TYPES, schemaOf } = await import("../src/index.js");
+    const { TypeCompiler } = await import("@sinclair/typebox/compiler");
+    const { TypeSystemPolicy } = await import("@sinclair/typebox/system");
+    const source = precompiledChecksModule().replace("export const PRECOMPILED_CHECKS =", "return");
+    const table = new Function(source)() as Record<string, (v: unknown) => boolean>;
+    expect(Object.keys(table).sort()).toEqual([...MESSAGE_TYPES].sort());
+    const samples: unknown[] = [
+      { t: "log.line", node: "vm-1", vtimeMs: 0, level: 6, text: "random: crng init done" },
+      { t: "log.line", node: "vm-1", vtimeMs: 0, level: 8, text: "x" },
+      { t: "log.line", node: "vm-1", vtimeMs: 0, level: 6, text: "x", extra: 1 },
+      { t: "log.line", node: "vm-1", vtimeMs: 0, level: 6, text: undefined },
+      { t: "hello", minVersion: 1, maxVersion: 1, role: "guest", node: "vm-1", software: "s" },
+      { t: "hello", minVersion: 1, maxVersion: 1, role: "root", node: "vm-1", software: "s" },
+      { t: "echo", id: 1, data: new Uint8Array(3) },
+      { t: "echo", id: 0, data: new Uint8Array(3) },
+      { t: "echo", id: 1, data: [1, 2, 3] },
+      { t: "ok", re: 5 },
+      {},
+      null,
+      ...Object.values(SAMPLES),
+    ];
+    TypeSystemPolicy.ExactOptionalPropertyTypes = true;
+    try {
+      for (const t of MESSAGE_TYPES) {
+        const compiled = TypeCompiler.Compile(schemaOf(t)!);
+        for (const v of samples) {
+          const retagged = v && typeof v === "object" ? { ...v, t } : v;
+          for (const x of [v, retagged]) expect(table[t]!(x), t).toBe(compiled.Check(x));
+        }
+      }
+    } finally {
+      TypeSystemPolicy.ExactOptionalPropertyTypes = false;
+    }
+    expect(table["log.line"]!(samples[0])).toBe(true);
+    expect(table["log.line"]!(samples[1])).toBe(false);
+  });
+});

@@ -1,10 +1,12 @@
 import { Kind, type TObject, type TSchema } from "@sinclair/typebox";
-import { type TypeCheck, TypeCompiler, type ValueError } from "@sinclair/typebox/compiler";
+import { TypeCompiler, type ValueError } from "@sinclair/typebox/compiler";
+import { Errors, type ValueErrorIterator } from "@sinclair/typebox/errors";
 import { TypeSystemPolicy } from "@sinclair/typebox/system";
 import type { Message } from "../catalogue/registry.js";
-import { schemaOf } from "../catalogue/registry.js";
+import { MESSAGE_TYPES, schemaOf } from "../catalogue/registry.js";
 import { WireError } from "../errors.js";
 import { normaliseIntegers } from "./normalise.js";
+import { PRECOMPILED_CHECKS } from "./precompiled-checks.js";
 
 /**
  * Compiled validators, one per message type, built on first use (compiling all ~60 at import
@@ -15,7 +17,27 @@ import { normaliseIntegers } from "./normalise.js";
  * never `undefined` (MessagePack has no undefined; a frame never carries one). The policy is a
  * TypeBox global, so it is switched on only around our own compile and error calls.
  */
-const checkers = new Map<string, TypeCheck<TObject>>();
+const checkers = new Map<string, Checker>();
+
+/** What validation needs of a compiled check (TypeBox's TypeCheck has this shape). */
+interface Checker {
+  Check(value: unknown): boolean;
+  Schema(): TObject;
+  Errors(value: unknown): ValueErrorIterator;
+}
+
+/**
+ * A precompiled check in a Checker's shape. Not a TypeCheck: its constructor walks the whole
+ * schema for transforms (HasTransform), a millisecond of a guest's boot for a catalogue that
+ * has none.
+ */
+function precompiledChecker(schema: TObject, check: (value: unknown) => boolean): Checker {
+  return {
+    Check: check,
+    Schema: () => schema,
+    Errors: (value) => Errors(schema, [], value),
+  };
+}
 
 function withExactOptional<R>(fn: () => R): R {
   const previous = TypeSystemPolicy.ExactOptionalPropertyTypes;
@@ -27,15 +49,45 @@ function withExactOptional<R>(fn: () => R): R {
   }
 }
 
-function checkerFor(t: string): TypeCheck<TObject> | undefined {
+function checkerFor(t: string): Checker | undefined {
   let c = checkers.get(t);
   if (c === undefined) {
     const schema = schemaOf(t);
     if (schema === undefined) return undefined;
-    c = withExactOptional(() => TypeCompiler.Compile(schema));
+    const pre = Object.hasOwn(PRECOMPILED_CHECKS, t) ? PRECOMPILED_CHECKS[t] : undefined;
+    c =
+      pre === undefined
+        ? withExactOptional(() => TypeCompiler.Compile(schema))
+        : precompiledChecker(schema, pre);
     checkers.set(t, c);
   }
   return c;
+}
+
+/**
+ * The check TypeCompiler.Compile would build for message type `t` (same policy), as the source
+ * of a function `(kind, format, hash) => check`; undefined for an unknown type or one whose
+ * check needs TypeBox's runtime registries (it then stays compiled at runtime).
+ */
+export function checkSource(t: string): string | undefined {
+  const schema = schemaOf(t);
+  if (schema === undefined) return undefined;
+  const code = withExactOptional(() => TypeCompiler.Code(schema, [], { language: "javascript" }));
+  return /\b(kind|format|hash)\(/.test(code) ? undefined : code;
+}
+
+/**
+ * An ES module exporting PRECOMPILED_CHECKS for every message type checkSource() can express:
+ * what a bundler puts in place of precompiled-checks.js.
+ */
+export function precompiledChecksModule(): string {
+  const entries: string[] = [];
+  for (const t of MESSAGE_TYPES) {
+    const code = checkSource(t);
+    if (code === undefined) continue;
+    entries.push(`  ${JSON.stringify(t)}: (function () {\n${code}\n})(),`);
+  }
+  return `export const PRECOMPILED_CHECKS = {\n${entries.join("\n")}\n};\n`;
 }
 
 /** Fast boolean check of a complete message (no normalisation, no error detail). */

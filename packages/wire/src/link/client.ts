@@ -18,6 +18,7 @@ import {
 import { Link, type RequestBody, type RequestOptions } from "./link.js";
 import { NODE_HEADER, ROLE_HEADER } from "./tokens.js";
 import { type LinkTuning, type ResolvedTuning, resolveTuning } from "./tuning.js";
+import { type PendingUpgrade, startUpgrade, type UpgradeOutcome } from "./upgrade.js";
 
 export interface ConnectOptions extends LinkTuning {
   /** ws://host:port/ of a LinkServer. */
@@ -37,6 +38,12 @@ export interface ConnectOptions extends LinkTuning {
   random?: () => number;
   /** Upgrade + welcome must complete within this (default 5000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * ws:// only: the first attempt's upgrade, already started with startUpgrade() for this url,
+   * token, role and node (a process that dials before loading the rest of its code). Later
+   * attempts dial afresh.
+   */
+  firstUpgrade?: PendingUpgrade;
 }
 
 /**
@@ -78,6 +85,9 @@ export class LinkClient extends Emitter<LinkClientEvents> {
   #state: ClientState = "connecting";
   #link: Link | undefined;
   #ws: WebSocket | undefined;
+  /** A raw upgrade in progress (ws:// URLs), before there is a WebSocket. */
+  #upgrade: PendingUpgrade | undefined;
+  #firstUpgrade: PendingUpgrade | undefined;
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -106,6 +116,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
     const r = options.reconnect ?? true;
     this.#backoff = r === false ? undefined : { ...DEFAULT_BACKOFF, ...(r === true ? {} : r) };
     this.#random = options.random ?? Math.random;
+    this.#firstUpgrade = options.firstUpgrade;
   }
 
   get state(): ClientState {
@@ -166,6 +177,8 @@ export class LinkClient extends Emitter<LinkClientEvents> {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     const link = this.#link;
     const ws = this.#ws;
+    this.#upgrade?.abort("client closing");
+    this.#firstUpgrade?.abort("client closing");
     if (link !== undefined && link.state !== "closed") {
       const closed = new Promise<void>((resolve) => link.once("close", () => resolve()));
       link.close(CloseCode.NORMAL, "client closing");
@@ -196,6 +209,22 @@ export class LinkClient extends Emitter<LinkClientEvents> {
     this.#setState({ state: "connecting", attempt: this.#attempt });
     const o = this.#o;
     const codec = new Codec(this.#tuning.limits);
+    const timeoutMs = o.connectTimeoutMs ?? 5000;
+    if (new URL(o.url).protocol === "ws:") {
+      // Our own upgrade request on a TCP socket, then ws frames on it (upgrade.ts says why).
+      const first = this.#firstUpgrade;
+      this.#firstUpgrade = undefined; // used once, by the first attempt only
+      const pending =
+        first ??
+        startUpgrade({ url: o.url, token: o.token, role: o.role, node: o.node, timeoutMs });
+      this.#upgrade = pending;
+      const deadline = performance.now() + timeoutMs;
+      void pending.result.then((outcome) => {
+        if (this.#upgrade === pending) this.#upgrade = undefined;
+        this.#afterUpgrade(outcome, codec, deadline - performance.now());
+      });
+      return;
+    }
     // closeTimeout exists in ws 8.18+ but not yet in @types/ws.
     const wsOptions: ClientOptions & { closeTimeout: number } = {
       headers: {
@@ -205,7 +234,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       },
       perMessageDeflate: false,
       maxPayload: this.#tuning.limits.maxFrameBytes,
-      handshakeTimeout: o.connectTimeoutMs ?? 5000,
+      handshakeTimeout: timeoutMs,
       closeTimeout: this.#tuning.closeTimeoutMs,
     };
     let ws: WebSocket;
@@ -215,38 +244,97 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       this.#lost(new WireError("E_CLOSED", `cannot connect: ${(e as Error).message}`), true);
       return;
     }
-    this.#ws = ws;
-    let failure: WireError | undefined;
-    let fatal = false;
     let socket: Socket | undefined;
     ws.once("upgrade", (res) => {
       socket = res.socket as Socket;
     });
-    let link: Link | undefined;
-    const fail = (err: WireError, isFatal: boolean): void => {
-      failure ??= err;
-      fatal ||= isFatal;
-    };
-    const welcomeTimer = setTimeout(() => {
-      fail(new WireError("E_TIMEOUT", "no welcome in time"), false);
-      ws.terminate();
-    }, o.connectTimeoutMs ?? 5000);
-    welcomeTimer.unref();
-
-    ws.on("error", (e) =>
-      fail(new WireError("E_CLOSED", `connection failed: ${e.message}`), false),
-    );
+    const { fail } = this.#handshake(ws, codec, () => socket, timeoutMs);
     ws.on("unexpected-response", (_req, res) => {
-      const status = res.statusCode ?? 0;
       res.resume();
-      if (status === 401)
-        fail(new WireError("E_AUTH", "server refused the token (HTTP 401)"), true);
-      else fail(new WireError("E_CLOSED", `server answered HTTP ${status} to the upgrade`), false);
+      const refused = refusedError(res.statusCode ?? 0);
+      fail(refused.error, refused.fatal);
       ws.terminate();
     });
     ws.once("open", () => {
       ws.send(codec.encode(this.#hello));
     });
+  }
+
+  /** The raw upgrade finished: wrap the socket in a client-side ws, or count the failure. */
+  #afterUpgrade(outcome: UpgradeOutcome, codec: Codec, timeoutMs: number): void {
+    if (outcome.kind === "refused") {
+      const refused = refusedError(outcome.status);
+      this.#lost(refused.error, refused.fatal);
+      return;
+    }
+    if (outcome.kind === "failed") {
+      this.#lost(new WireError("E_CLOSED", `connection failed: ${outcome.message}`), false);
+      return;
+    }
+    if (this.#stopped) {
+      outcome.socket.destroy();
+      return;
+    }
+    // ws has no public way to take a socket that a client upgraded itself: a WebSocket made
+    // without a URL is a server-side one, so it is switched to the client side (frames we send
+    // masked, frames we receive unmasked: RFC 6455 §5.1) before ws attaches to the socket, with
+    // the options ws's own client would use (ws/lib/websocket.js initAsClient).
+    const ws = new (
+      WebSocket as unknown as new (
+        address: null,
+        protocols: undefined,
+        options: { autoPong: boolean; closeTimeout: number },
+      ) => WebSocket
+    )(null, undefined, { autoPong: true, closeTimeout: this.#tuning.closeTimeoutMs });
+    (ws as unknown as { _isServer: boolean })._isServer = false;
+    const setSocket = (
+      ws as unknown as {
+        setSocket(s: Socket, head: Buffer, o: Record<string, unknown>): void;
+      }
+    ).setSocket.bind(ws);
+    this.#handshake(ws, codec, () => outcome.socket, timeoutMs);
+    setSocket(outcome.socket, outcome.head, {
+      allowSynchronousEvents: true,
+      maxBufferedChunks: 256 * 1024,
+      maxFragments: 16 * 1024,
+      maxPayload: this.#tuning.limits.maxFrameBytes,
+      skipUTF8Validation: false,
+    });
+    outcome.socket.resume();
+    ws.send(codec.encode(this.#hello));
+  }
+
+  /**
+   * hello/welcome on an upgraded (or upgrading) WebSocket, with the connect timeout; adopts the
+   * Link on a good welcome, counts the attempt as lost otherwise.
+   */
+  #handshake(
+    ws: WebSocket,
+    codec: Codec,
+    socketOf: () => Socket | undefined,
+    timeoutMs: number,
+  ): { fail: (err: WireError, isFatal: boolean) => void } {
+    const o = this.#o;
+    this.#ws = ws;
+    let failure: WireError | undefined;
+    let fatal = false;
+    let link: Link | undefined;
+    const fail = (err: WireError, isFatal: boolean): void => {
+      failure ??= err;
+      fatal ||= isFatal;
+    };
+    const welcomeTimer = setTimeout(
+      () => {
+        fail(new WireError("E_TIMEOUT", "no welcome in time"), false);
+        ws.terminate();
+      },
+      Math.max(0, timeoutMs),
+    );
+    welcomeTimer.unref();
+
+    ws.on("error", (e) =>
+      fail(new WireError("E_CLOSED", `connection failed: ${e.message}`), false),
+    );
     ws.once("message", (data, isBinary) => {
       clearTimeout(welcomeTimer);
       let reply: ReturnType<Codec["decode"]>;
@@ -301,7 +389,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
         version,
         heartbeatMs: reply.heartbeatMs,
         handlers: new HandlerTable(this.handlers),
-        socket,
+        socket: socketOf(),
       });
       this.#adopt(link);
     });
@@ -319,6 +407,7 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       this.#lost(failure ?? new WireError("E_CLOSED", `connection closed (${code})`), fatal);
     };
     ws.once("close", onAttemptClose);
+    return { fail };
   }
 
   #adopt(link: Link): void {
@@ -354,6 +443,16 @@ export class LinkClient extends Emitter<LinkClientEvents> {
       this.#connect();
     }, delayMs);
   }
+}
+
+/** How an HTTP answer other than 101 to the upgrade counts: 401 is final (the token is bad). */
+function refusedError(status: number): { error: WireError; fatal: boolean } {
+  return status === 401
+    ? { error: new WireError("E_AUTH", "server refused the token (HTTP 401)"), fatal: true }
+    : {
+        error: new WireError("E_CLOSED", `server answered HTTP ${status} to the upgrade`),
+        fatal: false,
+      };
 }
 
 /**

@@ -358,6 +358,15 @@ export class Link extends Emitter<LinkEvents> {
   }
 
   /**
+   * Puts the frames this tick's write coalescing holds back on the socket now, instead of at the
+   * end of the tick: for a message that must not wait behind a long synchronous task of the
+   * sender (a guest's console line while its kernel keeps booting). No-op when nothing is held.
+   */
+  flush(): void {
+    this.#uncork();
+  }
+
+  /**
    * Closes with `code` (1000 by default; 4000–4999 for application reasons). Pending requests
    * are rejected with E_CLOSED at once; the socket is dropped if the peer does not complete the
    * closing handshake within `closeTimeoutMs`.

@@ -8,12 +8,7 @@ export interface TokenScope {
   readonly node: string;
 }
 
-/**
- * Upgrade-request headers naming who the client means to be. Checked against the token's scope
- * before the upgrade, so a token used for another identity is refused with HTTP 401.
- */
-export const ROLE_HEADER = "x-vmrng-role";
-export const NODE_HEADER = "x-vmrng-node";
+export { NODE_HEADER, ROLE_HEADER } from "./headers.js";
 
 /** 32 random bytes in base64url without padding: always 43 characters. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
