@@ -1,22 +1,29 @@
 /**
- * Bundles the built guest (dist/main.js and everything it imports) into one CommonJS file,
- * dist/guest.bundle.cjs, and installs its entry point dist/guest-start.cjs (a V8 code-cache
- * loader, see scripts/guest-start.cjs). Why: a guest is a process, and started as ~100 ES
- * modules it spends ~300 ms of CPU resolving, reading and compiling them before it can even
- * connect; one pre-linked file without the code it never runs starts in a fraction of that.
+ * Bundles the built guest into two CommonJS files and installs their entry point
+ * dist/guest-start.cjs (a V8 code-cache loader, see scripts/guest-start.cjs):
+ * - dist/guest-dial.cjs, from dist/dial.js: reads the guest's identity and sends its upgrade
+ *   request to the hypervisor (node:net and node:crypto only, a few KiB);
+ * - dist/guest.bundle.cjs, from dist/main.js and everything it imports: the rest of the guest,
+ *   loaded while the hypervisor answers that request.
+ * Why: a guest is a process, and started as ~100 ES modules it spends ~300 ms of CPU resolving,
+ * reading and compiling them before it can even connect; pre-linked files without the code it
+ * never runs start in a fraction of that.
  *
  * dist/guest.bundle.json lists every input file, so the hypervisor can tell a bundle that is
  * older than its sources (e.g. a package rebuilt by hand with tsc) and run dist/main.js then.
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { precompiledChecksModule } from "@vmrng/wire";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
 const outfile = join(dist, "guest.bundle.cjs");
+const dialOutfile = join(dist, "guest-dial.cjs");
 
 /**
  * The guest takes two small helpers from @vmrng/cluster (exitWithParent, the panic exit code).
@@ -62,12 +69,13 @@ const noNativeExtractor = {
 };
 
 /**
- * ws requires https, tls and zlib at load time, for wss:// URLs and permessage-deflate; a guest
- * speaks plain ws:// to its hypervisor with compression off, and loading those three builtins is
- * a millisecond of every guest's start. Inside ws they become proxies that load the real module
+ * ws requires http, https, tls and zlib at load time, for its own client (the guest upgrades with
+ * the wire's, @vmrng/wire/upgrade), wss:// URLs and permessage-deflate; a guest speaks plain ws://
+ * to its hypervisor with compression off, and loading those builtins is two milliseconds of every
+ * guest's start. Inside ws they become proxies that load the real module
  * on first use, so a wss:// URL or compression would still work, only not be paid for upfront.
  */
-const LAZY_BUILTINS = /^(node:)?(https|tls|zlib)$/;
+const LAZY_BUILTINS = /^(node:)?(https|tls|zlib|http)$/;
 const lazyBuiltinsInWs = {
   name: "lazy-builtins-in-ws",
   setup(b) {
@@ -93,10 +101,51 @@ module.exports = new Proxy({}, {
   },
 };
 
-const result = await build({
+/**
+ * The wire compiles one validator per message type on first use (TypeBox's TypeCompiler:
+ * generate source, then new Function): a booting guest paid that for hello, welcome,
+ * boot.params, log.line and event, ~3 ms, on code the V8 code cache cannot hold. Here the same
+ * check functions are generated once, from the same catalogue, and become part of the bundle.
+ */
+const PRECOMPILED = /[\\/]packages[\\/]wire[\\/]dist[\\/]codec[\\/]precompiled-checks\.js$/;
+const precompiledValidators = {
+  name: "precompiled-wire-validators",
+  setup(b) {
+    b.onLoad({ filter: PRECOMPILED }, () => ({
+      contents: precompiledChecksModule(),
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * ws/lib/buffer-util.js takes websocketMask/websocketUnmask from node:http when that module has
+ * them, at load time, which would load node:http after all. Node's has neither (asserted here,
+ * with the node that builds the bundle and will run it), so the bundle says so without asking.
+ */
+const WS_HTTP_MASK = "const { websocketMask, websocketUnmask } = require('http');";
+const wsMaskWithoutHttp = {
+  name: "ws-mask-without-http",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]ws[\\/]lib[\\/]buffer-util\.js$/ }, (args) => {
+      const http = createRequire(import.meta.url)("node:http");
+      if (http.websocketMask !== undefined || http.websocketUnmask !== undefined) return undefined;
+      const code = readFileSync(args.path, "utf8");
+      if (!code.includes(WS_HTTP_MASK))
+        throw new Error(`ws changed: ${args.path} lost ${WS_HTTP_MASK}`);
+      return {
+        contents: code.replace(
+          WS_HTTP_MASK,
+          "const websocketMask = undefined, websocketUnmask = undefined;",
+        ),
+        loader: "js",
+      };
+    });
+  },
+};
+
+const common = {
   absWorkingDir: root,
-  entryPoints: [join(dist, "main.js")],
-  outfile,
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -110,7 +159,31 @@ const result = await build({
   // Non-ASCII characters are escaped (esbuild's default, stated here because the loader reads
   // the bundle as latin1, which is exact only for ASCII).
   charset: "ascii",
-  plugins: [dropUnusedModules, noNativeExtractor, lazyBuiltinsInWs],
+};
+const dialResult = await build({
+  ...common,
+  entryPoints: [join(dist, "dial.js")],
+  outfile: dialOutfile,
+});
+const dialCode = readFileSync(dialOutfile, "utf8");
+// The dialler must stay small: the guest loads it before anything else.
+if (
+  /typebox|msgpackr|node_modules[\\/]ws/.test(Object.keys(dialResult.metafile.inputs).join("\n"))
+) {
+  throw new Error(`${dialOutfile} pulled in the wire's heavy modules: ${dialCode.length} bytes`);
+}
+
+const result = await build({
+  ...common,
+  entryPoints: [join(dist, "main.js")],
+  outfile,
+  plugins: [
+    dropUnusedModules,
+    noNativeExtractor,
+    lazyBuiltinsInWs,
+    wsMaskWithoutHttp,
+    precompiledValidators,
+  ],
 });
 
 // The loader names its code cache after the bundle's SHA-256, computed here once rather than
@@ -126,13 +199,14 @@ for (const f of readdirSync(dist)) {
   if (/^guest\.bundle\.[0-9a-f]+\.v8cache/.test(f)) rmSync(join(dist, f), { force: true });
 }
 
-const inputs = Object.keys(result.metafile.inputs)
+const inputs = [...Object.keys(result.metafile.inputs), ...Object.keys(dialResult.metafile.inputs)]
   .filter((p) => !p.includes(":"))
   .map((p) => relative(dist, join(root, p)))
-  .sort();
+  .sort()
+  .filter((p, i, all) => p !== all[i - 1]);
 writeFileSync(
   join(dist, "guest.bundle.json"),
-  `${JSON.stringify({ entry: "guest-start.cjs", bundle: "guest.bundle.cjs", inputs }, null, 2)}\n`,
+  `${JSON.stringify({ entry: "guest-start.cjs", bundle: "guest.bundle.cjs", parts: ["guest-dial.cjs"], inputs }, null, 2)}\n`,
 );
 const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
 console.log(

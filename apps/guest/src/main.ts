@@ -20,6 +20,8 @@ import {
   type LogLine,
   WireError,
 } from "@vmrng/wire";
+import { dialHypervisor } from "./dial.js";
+import { earlyStart } from "./early.js";
 import { buildCpu } from "./kernel/arch.js";
 import {
   type GuestEvent,
@@ -37,16 +39,9 @@ import { kernelUserspaceApi, UserspaceError, UserspaceRunner } from "./userspace
  * platform from the hypervisor, forwards device accesses over the Link, keeps one wall-clock
  * timer for the kernel's next wake-up, and serves "userspace" requests (getrandom, reads).
  */
-const id = process.env.VMRNG_NODE_ID ?? "";
-const url = process.env.VMRNG_HV_URL ?? "";
-const token = process.env.VMRNG_TOKEN ?? "";
-if (!id || !url || !token) {
-  console.error(
-    "guest: VMRNG_NODE_ID, VMRNG_HV_URL and VMRNG_TOKEN must be set (the hypervisor starts guests)",
-  );
-  process.exit(2);
-}
-delete process.env.VMRNG_TOKEN;
+// The bundled guest dialled before loading this module (scripts/guest-start.cjs, dial.ts); run
+// as ES modules (dist/main.js), it dials here.
+const { id, url, token, firstUpgrade } = earlyStart() ?? dialHypervisor();
 
 const PRINTK_LEVELS = [
   "emerg",
@@ -76,6 +71,7 @@ const hv = connectLink({
   node: id,
   expect: { role: "hypervisor" },
   reconnect: { initialMs: 50, maxMs: 500 },
+  ...(firstUpgrade ? { firstUpgrade } : {}),
 });
 let kernel: GuestKernel | null = null;
 const outbox: Event[] = [];
@@ -95,7 +91,12 @@ function sendLog(l: KernelLogLine): void {
   };
   console.log(l.line);
   try {
-    if (hv.state === "open") hv.send(msg);
+    if (hv.state === "open") {
+      hv.send(msg);
+      // A console line goes out when it is printed, as on a serial console: not at the end of
+      // whatever the kernel does next in the same tick (crng READY would wait for the boot).
+      hv.link?.flush();
+    }
   } catch {
     // the hypervisor is not reading; the line is still in our log file
   }

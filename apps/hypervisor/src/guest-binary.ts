@@ -12,6 +12,8 @@ export interface GuestBinary {
 interface BundleManifest {
   entry: string;
   bundle: string;
+  /** Further files the entry point loads (guest-dial.cjs), when the bundle has any. */
+  parts?: string[];
   /** Files the bundle was built from, relative to the guest's dist directory. */
   inputs: string[];
 }
@@ -36,8 +38,9 @@ export function findGuestBinary(guestDist: string): GuestBinary {
   }
   try {
     const builtAt = Math.min(
-      statSync(join(guestDist, manifest.bundle)).mtimeMs,
-      statSync(join(guestDist, manifest.entry)).mtimeMs,
+      ...[manifest.bundle, manifest.entry, ...(manifest.parts ?? [])].map(
+        (f) => statSync(join(guestDist, f)).mtimeMs,
+      ),
     );
     for (const input of manifest.inputs) {
       if (statSync(join(guestDist, input)).mtimeMs > builtAt) {
