@@ -50,19 +50,22 @@ const dropUnusedModules = {
 };
 
 /**
- * msgpackr's optional native string extractor (msgpackr-extract) only pays off on long strings;
- * finding and loading it (detect-libc, prebuild lookup, dlopen) costs a guest more at start than
- * it ever saves. msgpackr falls back to its JavaScript decoder, byte for byte the same result.
+ * Optional native addons, each required inside try/catch with a JavaScript fallback:
+ * - msgpackr's string extractor (msgpackr-extract) only pays off on long strings; finding and
+ *   loading it (detect-libc, prebuild lookup, dlopen) costs a guest more at start than it ever
+ *   saves. msgpackr falls back to its JavaScript decoder, byte for byte the same result.
+ * - ws's bufferutil (frame masking) and utf-8-validate are not installed here: ws asked for them
+ *   at every guest start anyway, a failed search of every node_modules up the tree (~0.7 ms).
+ *   ws then uses its JavaScript masking and Node's buffer.isUtf8, as it did.
+ * In the bundle each one is a module that throws, exactly what a missing package does.
  */
-const noNativeExtractor = {
-  name: "no-native-msgpackr-extract",
+const OPTIONAL_NATIVE = /^(msgpackr-extract|bufferutil|utf-8-validate)$/;
+const noNativeAddons = {
+  name: "no-native-addons",
   setup(b) {
-    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({
-      path: "msgpackr-extract",
-      namespace: "stub",
-    }));
-    b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
-      contents: 'throw new Error("msgpackr-extract is not part of the guest bundle");',
+    b.onResolve({ filter: OPTIONAL_NATIVE }, (args) => ({ path: args.path, namespace: "stub" }));
+    b.onLoad({ filter: /.*/, namespace: "stub" }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the guest bundle`)});`,
       loader: "js",
     }));
   },
@@ -179,7 +182,7 @@ const result = await build({
   outfile,
   plugins: [
     dropUnusedModules,
-    noNativeExtractor,
+    noNativeAddons,
     lazyBuiltinsInWs,
     wsMaskWithoutHttp,
     precompiledValidators,
