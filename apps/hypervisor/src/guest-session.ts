@@ -75,6 +75,8 @@ export class GuestSession {
   private panicSeen = false;
   /** Names the current process; its token derives from it (see GuestSessionDeps.admit). */
   incarnation: string | null = null;
+  /** Taken over from our predecessor: its first connection must say what it is. */
+  private adopted = false;
   /** Adopted without a known pid: the process must show up (connect) before this fires. */
   private lostTimer: NodeJS.Timeout | undefined;
   /** Used buffers a virtio.stall fault holds back; released when it is cleared. */
@@ -140,6 +142,7 @@ export class GuestSession {
           newGeneration: false,
         },
       });
+      this.adopted = true;
       this.incarnation = adopted.incarnation;
       this.deps.admit?.(this.id, adopted.incarnation);
       this.booted = adopted.booted;
@@ -269,8 +272,9 @@ export class GuestSession {
     link.on("close", () => {
       if (this.link === link) this.detachLink();
     });
-    if (this.booted || !this.child?.spawned) {
+    if (this.booted || this.adopted) {
       // A process we did not start ourselves, or one already booted: ask it what it is.
+      this.adopted = false;
       const st = await link
         .request({ t: "status.get", nodes: [this.id] }, { timeoutMs: 5000 })
         .catch((err: Error) => err);
