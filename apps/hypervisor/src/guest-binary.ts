@@ -19,6 +19,13 @@ interface BundleManifest {
 }
 
 /**
+ * Files written within this long of the bundle count as the same build: turbo restores a cached
+ * build's outputs in one go, in no particular order, so an input may come out a few ms after the
+ * bundle. A hand rebuild of a package after bundling lands well after it.
+ */
+const SAME_BUILD_MS = 2000;
+
+/**
  * Picks the guest entry point in `guestDist` (apps/guest/dist): the one-file bundle
  * (guest-start.cjs, built by apps/guest/scripts/bundle.mjs) when it is at least as new as every
  * file it was built from, else the ES modules tsc emitted (main.js). A bundle older than one of
@@ -43,7 +50,7 @@ export function findGuestBinary(guestDist: string): GuestBinary {
       ),
     );
     for (const input of manifest.inputs) {
-      if (statSync(join(guestDist, input)).mtimeMs > builtAt) {
+      if (statSync(join(guestDist, input)).mtimeMs > builtAt + SAME_BUILD_MS) {
         return modules(`the guest bundle is older than ${input}`);
       }
     }

@@ -49,6 +49,11 @@ describe("findGuestBinary", () => {
     expect(b.reason).toContain("../../wire/dist/index.js");
   });
 
+  it("keeps the bundle when an input was written a few ms after it (a turbo cache restore)", () => {
+    at(join(root, "wire", "dist", "index.js"), 2000.005);
+    expect(findGuestBinary(dist).kind).toBe("bundle");
+  });
+
   it("falls back when the entry is older than an input even if the bundle is not", () => {
     at(join(dist, "guest-start.cjs"), 500);
     expect(findGuestBinary(dist).kind).toBe("modules");
