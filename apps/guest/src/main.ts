@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fstatSync } from "node:fs";
 import type { GuestSpec } from "@vmrng/cluster";
 import { exitWithParent, GUEST_PANIC_EXIT_CODE } from "@vmrng/cluster";
-import { DEFAULT_ZERO_PAGE_ADDR } from "@vmrng/devices";
+import { DEFAULT_ZERO_PAGE_ADDR, type RngInstructionMode } from "@vmrng/devices";
 import {
   clockJumpMs,
   clockRate,
@@ -22,7 +22,6 @@ import {
 } from "@vmrng/wire";
 import { dialHypervisor } from "./dial.js";
 import { earlyStart } from "./early.js";
-import { buildCpu } from "./kernel/arch.js";
 import {
   type GuestEvent,
   GuestKernel,
@@ -377,9 +376,12 @@ hv.handle("guest.kexec", async () => {
 
 // ---- faults the hypervisor hands on: this vCPU's RDRAND, this kernel's clock, our link's end
 const armedFaults = new Map<number, ValidFault>();
+let bootModes: { rdrand: RngInstructionMode; rdseed: RngInstructionMode } | null = null;
 function applyCpuFaults(): void {
   const k = kernel;
   if (!k || !platform) return;
+  // What this kernel booted with, before any fault: what clearing the last one goes back to.
+  bootModes ??= { rdrand: k.cpu.rdrand.mode, rdseed: k.cpu.rdseed.mode };
   const list = [...armedFaults.values()];
   if (list.some((f) => f.kind.startsWith("rdrand."))) {
     const plan = rdrandPlan(list, new Uint8Array(randomBytes(32)));
@@ -391,19 +393,8 @@ function applyCpuFaults(): void {
       k.cpu.clearCap("rdseed");
     }
   } else {
-    const configured = buildCpu(
-      specFromBoot(id, "", {
-        ...platform,
-        t: "boot.params",
-        id: 0,
-        bootParams: new Uint8Array(0),
-        setupData: [],
-      }),
-      (n) => new Uint8Array(randomBytes(n)),
-      { now: () => 0 },
-    );
-    k.cpu.rdrand.setMode(configured.rdrand.mode);
-    k.cpu.rdseed.setMode(configured.rdseed.mode);
+    k.cpu.rdrand.setMode(bootModes.rdrand);
+    k.cpu.rdseed.setMode(bootModes.rdseed);
   }
   clockControl?.setRate(platform.clockRate * clockRate(list));
 }
