@@ -85,8 +85,16 @@ export class BootRace {
     return race;
   }
 
-  /** Spawns the real guest binary once, with `env` plus its identity, and times it to READY. */
-  async bootOnce(binary: string, env: NodeJS.ProcessEnv): Promise<BootSample> {
+  /**
+   * Spawns the real guest binary once, with `env` plus its identity, and times it to READY.
+   * `kernel: false` is for the start-up floor (floor.ts), which prints the READY line without
+   * a kernel behind it, so there is no ready source to ask for.
+   */
+  async bootOnce(
+    binary: string,
+    env: NodeJS.ProcessEnv,
+    opts: { kernel: boolean } = { kernel: true },
+  ): Promise<BootSample> {
     const id = `boot-${++this.n}`;
     const token = this.tokens.issue({ role: "guest", node: id });
     let linkAt = 0;
@@ -122,6 +130,7 @@ export class BootRace {
       });
       void child.exited.then((code) => fail(new Error(`${id} exited (${code}) before READY`)));
       const { at, link } = await ready;
+      if (!opts.kernel) return { readyMs: at - t0, linkMs: linkAt - t0, readySource: "floor" };
       const status = await link.request({ t: "status.get", nodes: [id] });
       const readySource = status.nodes[0]?.crng?.readySource ?? "none";
       // Not a speed check: a guest that became READY from anything but the seed was not the

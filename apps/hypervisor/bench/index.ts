@@ -7,7 +7,8 @@
  *     GuestSession.onVirtioAvail → VirtioRngDevice post/kick → `virtio.used`).
  *  2. 64 KiB bulk throughput through a Firecracker-size queue (256 descriptors, no limiter).
  *  3. spawn → crng READY of the real guest binary given a SETUP_RNG_SEED, this process playing
- *     the hypervisor, against spawn → first byte of a bare `node -e`.
+ *     the hypervisor, against spawn → first byte of a bare `node -e`; beside it the start-up
+ *     floor (bench/floor.ts): what any guest on this stack pays before its own code runs.
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -18,6 +19,7 @@ import { findGuestBinary } from "../src/guest-binary.js";
 import { BULK_GUEST, RTT_GUEST } from "./bare-protocol.js";
 import { BootRace, bareNodeOnce, GUEST_DIST } from "./boot-race.js";
 import { startDeviceServer } from "./device-server-client.js";
+import { buildFloors } from "./floor.js";
 import { bareGuest, bulk, linkGuest, roundTrips, type VirtioGuest } from "./virtio-guests.js";
 
 const median = (xs: number[]): number => percentile(xs, 50);
@@ -26,6 +28,8 @@ const median = (xs: number[]): number => percentile(xs, 50);
 const HWRNG_READ = 64;
 const QEMU_QUEUE = 8;
 const FIRECRACKER_QUEUE = 256;
+/** Interleaved spawn → READY rounds (after two warm-up rounds): start-up times here are noisy. */
+const BOOT_ROUNDS = 21;
 
 async function virtioRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const { child, ports } = await startDeviceServer();
@@ -140,10 +144,13 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const inherited = { ...process.env };
   const clean = { ...process.env };
   delete clean.NODE_EXTRA_CA_CERTS;
-  const variants: { key: string; script: string; env: NodeJS.ProcessEnv }[] = [
+  const variants: { key: string; script: string; env: NodeJS.ProcessEnv; kernel?: false }[] = [
     { key: "chosen", script: chosen.script, env: clean },
   ];
   if (chosen.kind === "bundle") {
+    const floors = buildFloors();
+    variants.push({ key: "floor", script: floors.bare, env: clean, kernel: false });
+    variants.push({ key: "floorWire", script: floors.withWire, env: clean, kernel: false });
     variants.push({ key: "nocache", script: join(GUEST_DIST, "guest.bundle.cjs"), env: clean });
     variants.push({ key: "modules", script: join(GUEST_DIST, "main.js"), env: clean });
   }
@@ -154,16 +161,16 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   try {
     // Warm-up: the first start of the bundle writes the code cache every later guest reads.
     for (let i = 0; i < 2; i++) {
-      for (const v of variants) await race.bootOnce(v.script, v.env);
+      for (const v of variants) await race.bootOnce(v.script, v.env, { kernel: v.kernel ?? true });
       await bareNodeOnce(clean);
       if (withCa) await bareNodeOnce(inherited);
     }
     const ready = new Map<string, number[]>(variants.map((v) => [v.key, []]));
     const link: number[] = [];
     const bare = { clean: [] as number[], inherited: [] as number[] };
-    for (let i = 0; i < 11; i++) {
+    for (let i = 0; i < BOOT_ROUNDS; i++) {
       for (const v of variants) {
-        const s = await race.bootOnce(v.script, v.env);
+        const s = await race.bootOnce(v.script, v.env, { kernel: v.kernel ?? true });
         ready.get(v.key)!.push(s.readyMs);
         if (v.key === "chosen") link.push(s.linkMs);
       }
@@ -182,15 +189,20 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
       ratioRow("  of which spawn → guest Link up", "ms", median(link), median(bare.clean)),
     ];
     const notes = [
-      `spawn → READY: this process plays the hypervisor (LinkServer, role hypervisor), spawns the guest the hypervisor would (${chosen.script.replace(/.*\/apps\//, "apps/")}${chosen.reason ? `; ${chosen.reason}` : ""}), hands it boot.params with a 32-byte SETUP_RNG_SEED (buildBootImage; no RDRAND, no virtio-rng, so the seed alone makes it READY, checked via status.get) and stops the clock when the "random: crng init done" log.line arrives. Baseline: spawn of node -e "process.stdout.write('x')" until that byte arrives. Same node binary, same spawn options, environment without NODE_EXTRA_CA_CERTS; 11 interleaved runs after 2 warm-up, median.`,
+      `spawn → READY: this process plays the hypervisor (LinkServer, role hypervisor), spawns the guest the hypervisor would (${chosen.script.replace(/.*\/apps\//, "apps/")}${chosen.reason ? `; ${chosen.reason}` : ""}), hands it boot.params with a 32-byte SETUP_RNG_SEED (buildBootImage; no RDRAND, no virtio-rng, so the seed alone makes it READY, checked via status.get) and stops the clock when the "random: crng init done" log.line arrives. Baseline: spawn of node -e "process.stdout.write('x')" until that byte arrives. Same node binary, same spawn options, environment without NODE_EXTRA_CA_CERTS; ${BOOT_ROUNDS} interleaved runs after 2 warm-up, median.`,
       "  Link up: spawn → the guest's Link passed the handshake (process start, code loaded, ws upgrade, hello/welcome); the rest is boot.params, the emulated boot and the log line.",
     ];
     if (chosen.kind === "bundle") {
       rows.push(
+        ratioRow("  floor: any guest on this stack", "ms", m("floor"), median(bare.clean)),
+        ratioRow("  floor + @vmrng/wire loaded", "ms", m("floorWire"), median(bare.clean)),
+        ratioRow("  seeded guest against the floor", "ms", m("chosen"), m("floor")),
         ratioRow("  same, bundle without code cache", "ms", m("nocache"), median(bare.clean)),
         ratioRow("  same, ES modules (dist/main.js)", "ms", m("modules"), median(bare.clean)),
       );
       notes.push(
+        "  floor: the guest's own loader (code cache) and dialler (upgrade request first), then a bundle of only ws, msgpackr (the Link's options) and @noble/hashes that holds the pre-READY conversation with the same LinkServer: hello/welcome, boot.params answered ok, a BLAKE2s over the seed, the READY log.line (apps/guest/scripts/floor-entry.mjs). No Link, validation or kernel: a lower bound for any guest on this stack, so the guest's spawn → READY cannot beat it.",
+        "  floor + @vmrng/wire: the same, loading the whole wire package besides (TypeBox catalogue, precompiled checks, codec, Link) without using it: its difference to the floor is what loading the wire costs.",
         "  without code cache: node apps/guest/dist/guest.bundle.cjs directly, i.e. what the first guest after a build pays.",
         "  ES modules: node apps/guest/dist/main.js, the tsc output the hypervisor spawned before the bundle existed.",
       );
