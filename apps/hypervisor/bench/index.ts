@@ -168,14 +168,28 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
     const ready = new Map<string, number[]>(variants.map((v) => [v.key, []]));
     const link: number[] = [];
     const bare = { clean: [] as number[], inherited: [] as number[] };
-    for (let i = 0; i < BOOT_ROUNDS; i++) {
-      for (const v of variants) {
+    // One step per variant and per bare baseline. Each round starts one step later than the
+    // one before, so no kind of process always follows the same other kind (a 0.6 s ES-module
+    // guest, say) and order effects spread over every row alike.
+    const steps: (() => Promise<void>)[] = [
+      ...variants.map((v) => async () => {
         const s = await race.bootOnce(v.script, v.env, { kernel: v.kernel ?? true });
         ready.get(v.key)!.push(s.readyMs);
         if (v.key === "chosen") link.push(s.linkMs);
-      }
-      bare.clean.push(await bareNodeOnce(clean));
-      if (withCa) bare.inherited.push(await bareNodeOnce(inherited));
+      }),
+      async () => {
+        bare.clean.push(await bareNodeOnce(clean));
+      },
+      ...(withCa
+        ? [
+            async () => {
+              bare.inherited.push(await bareNodeOnce(inherited));
+            },
+          ]
+        : []),
+    ];
+    for (let i = 0; i < BOOT_ROUNDS; i++) {
+      for (let j = 0; j < steps.length; j++) await steps[(i + j) % steps.length]!();
     }
     const m = (key: string): number => median(ready.get(key)!);
     const rows = [
@@ -189,7 +203,7 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
       ratioRow("  of which spawn → guest Link up", "ms", median(link), median(bare.clean)),
     ];
     const notes = [
-      `spawn → READY: this process plays the hypervisor (LinkServer, role hypervisor), spawns the guest the hypervisor would (${chosen.script.replace(/.*\/apps\//, "apps/")}${chosen.reason ? `; ${chosen.reason}` : ""}), hands it boot.params with a 32-byte SETUP_RNG_SEED (buildBootImage; no RDRAND, no virtio-rng, so the seed alone makes it READY, checked via status.get) and stops the clock when the "random: crng init done" log.line arrives. Baseline: spawn of node -e "process.stdout.write('x')" until that byte arrives. Same node binary, same spawn options, environment without NODE_EXTRA_CA_CERTS; ${BOOT_ROUNDS} interleaved runs after 2 warm-up, median.`,
+      `spawn → READY: this process plays the hypervisor (LinkServer, role hypervisor), spawns the guest the hypervisor would (${chosen.script.replace(/.*\/apps\//, "apps/")}${chosen.reason ? `; ${chosen.reason}` : ""}), hands it boot.params with a 32-byte SETUP_RNG_SEED (buildBootImage; no RDRAND, no virtio-rng, so the seed alone makes it READY, checked via status.get) and stops the clock when the "random: crng init done" log.line arrives. Baseline: spawn of node -e "process.stdout.write('x')" until that byte arrives. Same node binary, same spawn options, environment without NODE_EXTRA_CA_CERTS; ${BOOT_ROUNDS} interleaved rounds after 2 warm-up, each starting one step later, median.`,
       "  Link up: spawn → the guest's Link passed the handshake (process start, code loaded, ws upgrade, hello/welcome); the rest is boot.params, the emulated boot and the log line.",
     ];
     if (chosen.kind === "bundle") {
