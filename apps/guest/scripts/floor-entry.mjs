@@ -10,29 +10,14 @@
  * vmrng's own code costs.
  */
 import { blake2s } from "@noble/hashes/blake2.js";
+import { PACKR_OPTIONS, UNPACKR_OPTIONS } from "@vmrng/wire/codec-options";
 import { startUpgrade } from "@vmrng/wire/upgrade";
 import { Packr, Unpackr } from "msgpackr";
 import { WebSocket } from "ws";
 
-// The Link's MessagePack options (packages/wire/src/codec/codec.ts, PACKR_OPTIONS and
-// UNPACKR_OPTIONS).
-const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: true,
-  moreTypes: false,
-  structuredClone: false,
-  bundleStrings: false,
-  useToJSON: false,
-});
-const unpackr = new Unpackr({
-  useRecords: false,
-  mapsAsObjects: true,
-  int64AsType: "bigint",
-  moreTypes: false,
-  structuredClone: false,
-  bundleStrings: false,
-  copyBuffers: true,
-});
+// The Link's MessagePack options, from the wire itself (packages/wire/src/codec/options.ts).
+const packr = new Packr({ ...PACKR_OPTIONS });
+const unpackr = new Unpackr({ ...UNPACKR_OPTIONS });
 
 // What the guest's dialler (apps/guest/src/dial.ts) left on globalThis (apps/guest/src/early.ts).
 const early = globalThis[Symbol.for("vmrng.guest.earlyStart")];
