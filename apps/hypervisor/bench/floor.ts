@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ export interface Floors {
   bare: string;
   /** The same, loading all of @vmrng/wire besides (catalogue, codec, Link) without using it. */
   withWire: string;
+  /** Removes the floors' directory (bundles and code caches). */
+  remove(): void;
 }
 
 /**
@@ -26,5 +28,9 @@ export function buildFloors(): Floors {
     execFileSync(process.execPath, [FLOOR_BUNDLE, join(dir, sub), ...flags], {
       encoding: "utf8",
     }).trim();
-  return { bare: build("floor"), withWire: build("floor-wire", "--with-wire") };
+  return {
+    bare: build("floor"),
+    withWire: build("floor-wire", "--with-wire"),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

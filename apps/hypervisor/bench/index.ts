@@ -147,8 +147,8 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const variants: { key: string; script: string; env: NodeJS.ProcessEnv; kernel?: false }[] = [
     { key: "chosen", script: chosen.script, env: clean },
   ];
-  if (chosen.kind === "bundle") {
-    const floors = buildFloors();
+  const floors = chosen.kind === "bundle" ? buildFloors() : undefined;
+  if (floors) {
     variants.push({ key: "floor", script: floors.bare, env: clean, kernel: false });
     variants.push({ key: "floorWire", script: floors.withWire, env: clean, kernel: false });
     variants.push({ key: "nocache", script: join(GUEST_DIST, "guest.bundle.cjs"), env: clean });
@@ -237,6 +237,7 @@ async function bootRows(): Promise<{ rows: BenchRow[]; notes: string[] }> {
     return { rows, notes };
   } finally {
     await race.close();
+    floors?.remove();
   }
 }
 
