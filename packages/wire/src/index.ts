@@ -3,8 +3,9 @@
  * turns them into frames, and the WebSocket Link every vmrng process speaks through.
  */
 export * from "./catalogue/index.js";
-export { Codec, PACKR_OPTIONS, UNPACKR_OPTIONS } from "./codec/codec.js";
+export { Codec } from "./codec/codec.js";
 export { type CodecLimits, DEFAULT_LIMITS } from "./codec/limits.js";
+export { PACKR_OPTIONS, UNPACKR_OPTIONS } from "./codec/options.js";
 export {
   checkSource,
   isMessage,

@@ -6,8 +6,6 @@ import { PACKR_OPTIONS, UNPACKR_OPTIONS } from "./options.js";
 import { scanFrame } from "./scan.js";
 import { validateMessage } from "./validate.js";
 
-export { PACKR_OPTIONS, UNPACKR_OPTIONS };
-
 /**
  * Encodes and decodes protocol frames: one MessagePack map per frame, validated against the
  * catalogue on both paths. Each connection gets its own Codec (no state is shared, and none can
