@@ -134,6 +134,12 @@ export const wsMaskWithoutHttp = {
   },
 };
 
+/**
+ * The plugins that decide how ws and msgpackr load in a guest process (which optional addons
+ * and builtins they pull in): the guest bundle and the start-up floor both use exactly these.
+ */
+export const libraryLoading = [noNativeAddons, lazyBuiltinsInWs, wsMaskWithoutHttp];
+
 export const common = {
   absWorkingDir: root,
   bundle: true,

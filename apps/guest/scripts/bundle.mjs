@@ -19,11 +19,9 @@ import {
   common,
   dropUnusedModules,
   installLoader,
-  lazyBuiltinsInWs,
-  noNativeAddons,
+  libraryLoading,
   precompiledValidators,
   root,
-  wsMaskWithoutHttp,
 } from "./bundle-plugins.mjs";
 
 const dist = join(root, "dist");
@@ -47,13 +45,7 @@ const result = await build({
   ...common,
   entryPoints: [join(dist, "main.js")],
   outfile,
-  plugins: [
-    dropUnusedModules,
-    noNativeAddons,
-    lazyBuiltinsInWs,
-    wsMaskWithoutHttp,
-    precompiledValidators,
-  ],
+  plugins: [dropUnusedModules, ...libraryLoading, precompiledValidators],
 });
 
 installLoader(dist);

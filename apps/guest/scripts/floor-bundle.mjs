@@ -15,11 +15,9 @@ import { build } from "esbuild";
 import {
   common,
   installLoader,
-  lazyBuiltinsInWs,
-  noNativeAddons,
+  libraryLoading,
   precompiledValidators,
   root,
-  wsMaskWithoutHttp,
 } from "./bundle-plugins.mjs";
 
 const [outDir, ...flags] = process.argv.slice(2);
@@ -59,13 +57,7 @@ import "./floor-entry.mjs";`,
       }
     : { entryPoints: [join(root, "scripts", "floor-entry.mjs")] }),
   outfile: join(dir, "guest.bundle.cjs"),
-  plugins: [
-    fromWire,
-    noNativeAddons,
-    lazyBuiltinsInWs,
-    wsMaskWithoutHttp,
-    ...(withWire ? [precompiledValidators] : []),
-  ],
+  plugins: [fromWire, ...libraryLoading, ...(withWire ? [precompiledValidators] : [])],
 });
 copyFileSync(join(root, "dist", "guest-dial.cjs"), join(dir, "guest-dial.cjs"));
 console.log(installLoader(dir));
